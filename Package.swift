@@ -1,0 +1,28 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "jetstream-tail",
+    products: [
+        .executable(name: "jetstream-tail", targets: ["jetstream-tail"]),
+        .library(name: "JetstreamTailCore", targets: ["JetstreamTailCore"]),
+    ],
+    targets: [
+        // The C fence: libcurl's variadic setopt/getinfo and libzstd, behind typed inline shims.
+        .systemLibrary(
+            name: "CLibs",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev", "libzstd-dev", "pkg-config"])]
+        ),
+        .target(name: "JetstreamTailCore", dependencies: ["CLibs"]),
+        .executableTarget(name: "jetstream-tail", dependencies: ["JetstreamTailCore"]),
+        .testTarget(name: "JetstreamTailCoreTests", dependencies: ["JetstreamTailCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    ]
+}

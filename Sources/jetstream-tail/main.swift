@@ -1,0 +1,3 @@
+import JetstreamTailCore
+
+print(JetstreamTail.version)
