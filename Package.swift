@@ -16,6 +16,8 @@ let package = Package(
         ),
         .target(name: "JetstreamTailCore", dependencies: ["CLibs"]),
         .executableTarget(name: "jetstream-tail", dependencies: ["JetstreamTailCore"]),
+        // Test-only: the Autobahn|Testsuite echo client, on the same WebSocket code as the tool.
+        .executableTarget(name: "autobahn-testee", dependencies: ["JetstreamTailCore"]),
         .testTarget(name: "JetstreamTailCoreTests", dependencies: ["JetstreamTailCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Messages on stderr, each one line prefixed `jetstream-tail: `, written with one `write(2)` so that
+/// lines never interleave with other writers. Written to fd 2 directly: Glibc's `stderr` global is not
+/// concurrency-safe in Swift 6, and stdio buffering would reorder it against our own writes.
+public struct Diagnostics: Sendable {
+    /// Silences notes and stats; errors and warnings still go out.
+    public var quiet: Bool
+    fileprivate let fd: Int32
+
+    public init(quiet: Bool = false, fd: Int32 = 2) {
+        self.quiet = quiet
+        self.fd = fd
+    }
+
+    public func error(_ message: String) { emit("error: " + message) }
+    public func warning(_ message: String) { emit("warning: " + message) }
+    /// Informational notes and stats: dropped under `--quiet`.
+    public func note(_ message: String) { if !quiet { emit(message) } }
+
+    fileprivate func emit(_ message: String) {
+        var line = "jetstream-tail: " + message.replacing("\n", with: " ")
+        line.append("\n")
+        line.withUTF8 { buf in
+            var offset = 0
+            while offset < buf.count {
+                let n = write(fd, buf.baseAddress! + offset, buf.count - offset)
+                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
+    }
+}
+
+extension Diagnostics {
+    /// A usage error: the message, then the hint line (as jq and GNU tools do).
+    public func usage(_ message: String) {
+        emit(message)
+        write("Try 'jetstream-tail --help' for more information.\n")
+    }
+
+    private func write(_ text: String) {
+        var copy = text
+        copy.withUTF8 { buf in _ = Glibc.write(fd, buf.baseAddress, buf.count) }
+    }
+}
+
+/// Text for stdout outside the event stream (`--help`, `--version`).
+public enum StandardOutput {
+    public static func write(_ text: String) {
+        var copy = text
+        copy.withUTF8 { buf in
+            var offset = 0
+            while offset < buf.count {
+                let n = Glibc.write(1, buf.baseAddress! + offset, buf.count - offset)
+                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
+    }
+}
