@@ -28,7 +28,7 @@ public struct Diagnostics: Sendable {
         line.withUTF8 { buf in
             var offset = 0
             while offset < buf.count {
-                let n = write(fd, buf.baseAddress! + offset, buf.count - offset)
+                let n = Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset)
                 if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
             }
         }
@@ -39,10 +39,10 @@ extension Diagnostics {
     /// A usage error: the message, then the hint line (as jq and GNU tools do).
     public func usage(_ message: String) {
         emit(message)
-        write("Try 'jetstream-tail --help' for more information.\n")
+        writeRaw("Try 'jetstream-tail --help' for more information.\n")
     }
 
-    private func write(_ text: String) {
+    private func writeRaw(_ text: String) {
         var copy = text
         copy.withUTF8 { buf in _ = Glibc.write(fd, buf.baseAddress, buf.count) }
     }
