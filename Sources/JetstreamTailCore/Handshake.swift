@@ -223,20 +223,16 @@ public enum Handshake {
     private static func receiveMore(
         into bytes: inout [UInt8], from transport: Transport, deadline: Deadline
     ) throws(TransportError) -> Int? {
-        let chunk = 4096
-        let old = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: chunk))
         var result: Result<Int?, TransportError> = .success(nil)
-        bytes.withUnsafeMutableBytes { raw in
-            let window = UnsafeMutableRawBufferPointer(rebasing: raw[old...])
+        withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 1) { scratch in
             do throws(TransportError) {
-                result = .success(try transport.receive(into: window, deadline: deadline))
+                let n = try transport.receive(into: scratch, deadline: deadline)
+                if let n, n > 0 { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<min(n, scratch.count)])) }
+                result = .success(n)
             } catch {
                 result = .failure(error)
             }
         }
-        let n = (try? result.get()).flatMap { $0 } ?? 0
-        bytes.removeLast(chunk - min(max(n, 0), chunk))
         return try result.get()
     }
 }

@@ -1,0 +1,263 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import JetstreamTailCore
+
+@Suite struct EventScannerTests {
+    // MARK: Helpers
+
+    /// The shared sample data: `../shared/data/jetstream` beside the repository root.
+    static let dataDirectory: String = {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)  // Tests/JetstreamTailCoreTests/EventScannerTests.swift
+        return parts.joined(separator: "/") + "/../shared/data/jetstream"
+    }()
+
+    static func readLines(_ name: String) throws -> [[UInt8]] {
+        let fd = open(dataDirectory + "/" + name, O_RDONLY)
+        try #require(fd >= 0, "cannot open \(dataDirectory)/\(name)")
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            try #require(n >= 0)
+            if n == 0 { break }
+            data += chunk[..<n]
+        }
+        return data.split(separator: UInt8(ascii: "\n")).map(Array.init)
+    }
+
+    private func scan(_ bytes: [UInt8]) -> ScannedEvent? {
+        bytes.withUnsafeBytes { EventScanner.scan($0) }
+    }
+
+    private func scan(_ text: String) -> ScannedEvent? { scan(Array(text.utf8)) }
+
+    private func string(_ bytes: [UInt8], _ range: Range<Int>?) -> String? {
+        range.map { String(decoding: bytes[$0], as: UTF8.self) }
+    }
+
+    struct Expected: Sendable, CustomStringConvertible {
+        var did: String, timeUS: Int64, cursor: UInt64?, kind: EventKind
+        var rev: String?, operation: CommitOperation?, collection: String?, rkey: String?
+        var description: String { "\(did) \(timeUS)" }
+    }
+
+    private func check(_ line: [UInt8], _ e: Expected) throws {
+        let event = try #require(scan(line))
+        #expect(string(line, event.did) == e.did)
+        #expect(event.timeUS == e.timeUS)
+        #expect(event.cursor == e.cursor)
+        #expect(event.kind == e.kind)
+        #expect(string(line, event.rev) == e.rev)
+        #expect(event.operation == e.operation)
+        #expect(string(line, event.collection) == e.collection)
+        #expect(string(line, event.rkey) == e.rkey)
+    }
+
+    // MARK: Real events
+
+    @Test func extractsFieldsFromEverySampleEvent() throws {
+        let lines = try Self.readLines("sample-events.jsonl")
+        let expected: [Expected] = [
+            Expected(did: "did:plc:mcc5yghbk7tixqryac2yxku7", timeUS: 1_779_719_009_132_431, cursor: nil, kind: .commit,
+                     rev: "3mmoojp7vgo2g", operation: .create, collection: "app.bsky.feed.like", rkey: "3mmoojp7etg2g"),
+            Expected(did: "did:plc:q235v55g5unth4zjjdpacfdr", timeUS: 1_779_719_009_157_119, cursor: nil, kind: .commit,
+                     rev: "3mmoojpaqkn2z", operation: .create, collection: "app.bsky.feed.post", rkey: "3mmoojp4cd223"),
+            Expected(did: "did:plc:o6t5vwyr7ae73foww7bgye4r", timeUS: 1_779_719_010_689_411, cursor: nil, kind: .commit,
+                     rev: "3mmoojqsbjf2d", operation: .update, collection: "app.bsky.actor.profile", rkey: "self"),
+            Expected(did: "did:plc:3xnadku4kemqnycbweqnvgzx", timeUS: 1_779_719_009_153_272, cursor: nil, kind: .commit,
+                     rev: "3mmoojpae7c2e", operation: .delete, collection: "org.hypercerts.claim.activity", rkey: "3mmontn3gnc2e"),
+            Expected(did: "did:plc:g4ut2w5755qxi3fe7mfs72p4", timeUS: 1_779_719_010_267_528, cursor: nil, kind: .identity),
+            Expected(did: "did:plc:g4ut2w5755qxi3fe7mfs72p4", timeUS: 1_779_719_010_272_410, cursor: nil, kind: .account),
+        ]
+        try #require(lines.count == expected.count)
+        for (line, e) in zip(lines, expected) { try check(line, e) }
+    }
+
+    @Test func extractsTheCursorOfAV2ServerEvent() throws {
+        let lines = try Self.readLines("sample-events-v2-server-subscribe.jsonl")
+        try #require(lines.count == 1)
+        try check(lines[0], Expected(did: "did:plc:abc", timeUS: 1_781_684_495_799_548, cursor: 469_083, kind: .commit,
+                                     rev: "3abc", operation: .delete, collection: "app.bsky.feed.post", rkey: "x"))
+    }
+
+    @Test func rejectsEveryTruncationOfTheSamples() throws {
+        let lines = try Self.readLines("sample-events.jsonl") + Self.readLines("sample-events-v2-server-subscribe.jsonl")
+        for line in lines {
+            for cut in 0..<line.count where scan(Array(line[..<cut])) != nil {
+                Issue.record("a prefix of \(cut) bytes was accepted")
+            }
+            #expect(scan(line + Array(" \r\n\t".utf8)) != nil)
+        }
+    }
+
+    // MARK: Where fields come from
+
+    @Test func ignoresLookalikeFieldsInsideTheRecord() throws {
+        let text = #"{"did":"did:plc:real","time_us":1,"kind":"commit","commit":{"rev":"r1","operation":"create","#
+            + #""collection":"app.bsky.feed.post","rkey":"k1","record":{"time_us":999,"did":"did:plc:evil","#
+            + #""cursor":5,"kind":"account","rev":"evil","rkey":"evil","operation":"delete","#
+            + #""commit":{"rev":"evil","collection":"evil"},"nested":[{"time_us":998}]},"cid":"c"}}"#
+        let bytes = Array(text.utf8)
+        let event = try #require(scan(bytes))
+        #expect(event.timeUS == 1)
+        #expect(event.cursor == nil)
+        #expect(event.kind == .commit)
+        #expect(string(bytes, event.did) == "did:plc:real")
+        #expect(string(bytes, event.rev) == "r1")
+        #expect(string(bytes, event.rkey) == "k1")
+        #expect(string(bytes, event.collection) == "app.bsky.feed.post")
+        #expect(event.operation == .create)
+    }
+
+    @Test func readsCommitFieldsAfterANestedRecordAndInAnyOrder() throws {
+        let bytes = Array(#"{"commit":{"record":{"a":{"b":[1]}},"rkey":"k","rev":"r"},"time_us":7,"did":"d"}"#.utf8)
+        let event = try #require(scan(bytes))
+        #expect(string(bytes, event.rkey) == "k")
+        #expect(string(bytes, event.rev) == "r")
+        #expect(event.timeUS == 7)
+        #expect(string(bytes, event.did) == "d")
+    }
+
+    @Test func takesCommitFieldsOnlyFromTheTopLevelCommitObject() throws {
+        #expect(scan(#"{"identity":{"commit":{"rev":"x"}},"account":{"rev":"y","did":"z"}}"#) == ScannedEvent())
+        #expect(scan(#"{"commit":[{"rev":"x"}]}"#) == ScannedEvent())
+        #expect(scan(#"{"commit":"rev"}"#) == ScannedEvent())
+        #expect(scan(#"{"rev":"x","rkey":"y","operation":"create"}"#) == ScannedEvent())
+    }
+
+    @Test func readsTheTopLevelDidNotTheIdentityDid() throws {
+        let bytes = Array(#"{"kind":"identity","identity":{"did":"did:plc:inner","seq":1},"did":"did:plc:outer"}"#.utf8)
+        #expect(string(bytes, try #require(scan(bytes)).did) == "did:plc:outer")
+    }
+
+    @Test func keepsTheLastWellTypedValueOfARepeatedKey() throws {
+        #expect(scan(#"{"time_us":1,"time_us":2}"#)?.timeUS == 2)
+        #expect(scan(#"{"time_us":1,"time_us":"2"}"#)?.timeUS == 1)
+        #expect(scan(#"{"kind":"commit","kind":null}"#)?.kind == .commit)
+    }
+
+    @Test func comparesKeysAndEnumValuesAsRawBytes() throws {
+        let bytes = Array(#"{"di\u0064":"x","did":"a\"b","kind":"comm\u0069t","commit":{"operation":"CREATE"}}"#.utf8)
+        let event = try #require(scan(bytes))
+        #expect(string(bytes, event.did) == #"a\"b"#)
+        #expect(event.kind == .other)
+        #expect(event.operation == .other)
+        #expect(scan(#"{"kind":"labeler"}"#)?.kind == .other)
+        #expect(scan(#"{"kind":7}"#)?.kind == nil)
+    }
+
+    // MARK: Numbers
+
+    @Test(arguments: [
+        ("0", 0), ("-0", 0), ("1779719009132431", 1_779_719_009_132_431),
+        ("9223372036854775807", Int64.max), ("-9223372036854775808", Int64.min), ("-5", -5),
+    ] as [(String, Int64)])
+    func readsIntegerTimestamps(literal: String, value: Int64) {
+        #expect(scan(#"{"time_us":\#(literal)}"#)?.timeUS == value)
+    }
+
+    @Test(arguments: ["9223372036854775808", "-9223372036854775809", "99999999999999999999999", "1.0", "1e6", "1E+6", "\"1\"", "null"])
+    func leavesOtherTimestampsOut(literal: String) throws {
+        let event = try #require(scan(#"{"time_us":\#(literal)}"#))
+        #expect(event.timeUS == nil)
+    }
+
+    @Test func readsUnsignedCursors() {
+        #expect(scan(#"{"cursor":18446744073709551615}"#)?.cursor == .max)
+        #expect(scan(#"{"cursor":18446744073709551616}"#)?.cursor == nil)
+        #expect(scan(#"{"cursor":-1}"#)?.cursor == nil)
+        #expect(scan(#"{"cursor":0}"#)?.cursor == 0)
+        #expect(scan(#"{"cursor":2.5}"#)?.cursor == nil)
+    }
+
+    // MARK: Grammar
+
+    @Test(arguments: [
+        "{}", " \t\r\n{ \t\r\n} \t\r\n", #"{"a":[]}"#, #"{"a":{}}"#, #"{"":""}"#,
+        #"{"a":[1,-0,0.5,-1.5e-3,1e5,1E+5,2e-0,0e0,true,false,null,"x",{},[],[[]],{"b":{"c":[{}]}}]}"#,
+        #"{"a":"\"\\\/\b\f\n\r\t\u00e9\uD83D\uDE00\uFFFF\uABcd"}"#,
+        "{\"é\":\"日本語 🎉\"}", "{\n  \"a\" : 1 ,\n  \"b\" : [ 1 , 2 ]\n}\n",
+        #"{"lone":"\uD800"}"#,
+    ])
+    func acceptsValidObjects(text: String) {
+        #expect(scan(text) != nil)
+    }
+
+    @Test(arguments: [
+        "", " ", "[]", "[{}]", #""x""#, "1", "null", "true", "{", "}", "{}}", "{} x", "{}{}", "{},",
+        #"{"a"}"#, #"{"a":}"#, #"{"a" 1}"#, #"{"a":1,}"#, #"{,"a":1}"#, #"{"a":1 "b":2}"#, #"{"a":1,,"b":2}"#,
+        #"{"a":01}"#, #"{"a":-01}"#, #"{"a":00}"#, #"{"a":-}"#, #"{"a":1.}"#, #"{"a":.5}"#, #"{"a":1e}"#,
+        #"{"a":1e+}"#, #"{"a":+1}"#, #"{"a":0x1}"#, #"{"a":NaN}"#, #"{"a":Infinity}"#, #"{"a":-Infinity}"#,
+        #"{"a":"x}"#, #"{"a":"x"#, #"{"a":"\x"}"#, #"{"a":"\u12G4"}"#, #"{"a":"\u12"}"#, #"{"a":"\u"}"#,
+        #"{"a":"\"}"#, #"{"a":"\'"}"#, "{\"a\":\"tab\there\"}", "{\"a\":\"nl\n\"}", "{\"a\":\"nul\0\"}",
+        "{\"a\u{1F}\":1}", #"{"a":tru}"#, #"{"a":nul}"#, #"{"a":True}"#, #"{"a":nulll}"#, #"{"a":[1,2}"#,
+        #"{"a":{]}"#, #"{"a":[1,]}"#, #"{"a":[,1]}"#, #"{"a":{"b"}}"#, "{'a':1}", "{a:1}", "{\"a\":1}\0",
+        "{\"a\":1}\u{A0}", "\u{FEFF}{}", "{\u{0B}}", #"{"a":[}"#, #"{"a":{"b":1]}"#,
+    ])
+    func rejectsInvalidJSON(text: String) {
+        #expect(scan(text) == nil)
+    }
+
+    @Test func findsSpecialCharactersAtEveryOffsetOfAWord() {
+        // The string loop reads eight bytes at a time; put each special byte at every alignment.
+        for before in 0..<20 {
+            for after in 0..<12 {
+                let pad = { (k: Int) in String(repeating: "é", count: k / 2) + String(repeating: "x", count: k % 2) }
+                #expect(scan("{\"a\":\"\(pad(before))\\n\(pad(after))\"}") != nil)
+                #expect(scan("{\"a\":\"\(pad(before))\\\"\(pad(after))\",\"b\":1}") != nil)
+                #expect(scan("{\"a\":\"\(pad(before))\u{1}\(pad(after))\"}") == nil)
+                #expect(scan("{\"a\":\"\(pad(before))\u{1F}\(pad(after))\"}") == nil)
+                #expect(scan("{\"a\":\"\(pad(before))\u{7F}\(pad(after))\"}") != nil)
+                #expect(scan("{\"a\":\"\(pad(before))") == nil)
+                let bytes = Array("{\"did\":\"\(pad(before))\"}".utf8)
+                #expect(scan(bytes)?.did == 8..<(bytes.count - 2))
+            }
+        }
+    }
+
+    // MARK: Hostile input
+
+    @Test func acceptsNestingUpToTheLimitAndNoDeeper() {
+        let limit = EventScanner.maxDepth
+        func nested(_ levels: Int) -> String {
+            // The top-level object is one level.
+            "{\"a\":" + String(repeating: "[", count: levels - 1) + String(repeating: "]", count: levels - 1) + "}"
+        }
+        #expect(scan(nested(limit)) != nil)
+        #expect(scan(nested(limit + 1)) == nil)
+        let objects = String(repeating: "{\"a\":", count: limit) + "1" + String(repeating: "}", count: limit)
+        #expect(scan(objects) != nil)
+        #expect(scan("{\"a\":" + objects + "}") == nil)
+    }
+
+    @Test func survivesHundredThousandOpenBrackets() {
+        let many = String(repeating: "[", count: 100_000)
+        #expect(scan(many) == nil)
+        #expect(scan("{\"a\":" + many) == nil)
+        #expect(scan("{\"a\":" + many + String(repeating: "]", count: 100_000) + "}") == nil)
+        #expect(scan(String(repeating: "{\"a\":", count: 100_000)) == nil)
+    }
+
+    /// Megabytes of input of each shape: a quadratic scanner would not finish within the limit.
+    @Test(.timeLimit(.minutes(1))) func scansLargeInputsInLinearTime() throws {
+        let members = "{" + (0..<30_000).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}"
+        #expect(scan(members) != nil)
+
+        let longString = "{\"a\":\"" + String(repeating: "abcdefg\\n", count: 60_000) + "\"}"
+        #expect(scan(longString) != nil)
+
+        let deep = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
+        let manyDeep = "{\"a\":[" + Array(repeating: deep, count: 500).joined(separator: ",") + "]}"
+        #expect(scan(manyDeep) != nil)
+
+        let sample = try Self.readLines("sample-events.jsonl")[2]
+        let bigRecord = Array(#"{"did":"x","commit":{"record":{"items":["#.utf8)
+            + Array(repeating: sample + [UInt8(ascii: ",")], count: 500).joined() + Array("1]},\"rkey\":\"k\"}}".utf8)
+        let event = try #require(scan(bigRecord))
+        #expect(string(bigRecord, event.rkey) == "k")
+    }
+}
