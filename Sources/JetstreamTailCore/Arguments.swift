@@ -1,0 +1,264 @@
+/// What the command line asks for.
+public enum Command: Equatable, Sendable {
+    /// Tail the stream with this configuration.
+    case run(StreamConfig)
+    /// Print `Arguments.helpText` to stdout and exit 0.
+    case help
+    /// Print `Arguments.versionText` to stdout and exit 0.
+    case version
+}
+
+/// One command-line option. The table of them, `Arguments.flags`, is the single source for parsing,
+/// `--help`, the man page check and shell completions: adding an option means adding one entry.
+public struct Flag: Sendable {
+    /// The long spelling, with its dashes: `--collection`.
+    public let long: String
+    /// The one-letter spelling without its dash, if any: `c` for `-c`.
+    public let short: Character?
+    /// The placeholder shown for the value (`NSID`); nil for a switch that takes no value.
+    public let valueName: String?
+    /// One sentence for `--help`, defaults included.
+    public let help: String
+    /// Whether each use adds a value (`--did a --did b`) instead of the last one winning.
+    public let repeatable: Bool
+    /// Records the value in the parse state; for a switch the value is the empty string.
+    let apply: @Sendable (inout ParseState, String) throws(UsageError) -> Void
+
+    init(_ long: String, _ short: Character? = nil, value valueName: String? = nil, repeatable: Bool = false,
+         help: String, apply: @escaping @Sendable (inout ParseState, String) throws(UsageError) -> Void) {
+        self.long = long
+        self.short = short
+        self.valueName = valueName
+        self.help = help
+        self.repeatable = repeatable
+        self.apply = apply
+    }
+
+    /// How the option is written in `--help`: `-c, --collection NSID` or `    --cursor MICROS`.
+    public var synopsis: String {
+        (short.map { "-\($0), " } ?? "    ") + long + (valueName.map { " \($0)" } ?? "")
+    }
+}
+
+/// The command-line parser: GNU-style options, driven by the flag table.
+///
+/// Accepted forms: `--flag value`, `--flag=value`, `-f value`, `-fvalue` and `-f=value`; switches may
+/// be bundled (`-qk`), and a bundle may end with one option that takes a value (`-qn5`, `-qn 5`).
+/// A separate value may not begin with `-` unless it is a negative number, so a forgotten value
+/// (`--collection --did x`) is reported as missing rather than swallowing the next option; write
+/// `--flag=-value` to pass such a value. For options that are not repeatable, the last value wins.
+/// `--` ends the options; the tool takes no operands, so anything after it is an error too.
+/// `--help` and `--version` act as soon as they are reached, ignoring whatever follows.
+public enum Arguments {
+    /// The values `--help` reports as defaults.
+    private static let defaults = StreamConfig()
+
+    /// Every option, in the order `--help` and the man page list them.
+    public static let flags: [Flag] = [
+        Flag("--host", value: "HOST", repeatable: true, help: "Server to read: host, host:port, [v6]:port, or a ws:// or wss:// URL; repeat for fallbacks (default \(Endpoint.defaultHost))") { s, v throws(UsageError) in try s.addHost(v) },
+        Flag("--collection", "c", value: "NSID", repeatable: true, help: "Only commits in this collection, an NSID such as app.bsky.feed.post or a prefix such as app.bsky.*; repeatable, up to \(StreamConfig.maxCollections)") { s, v throws(UsageError) in try s.addCollection(v) },
+        Flag("--did", "d", value: "DID", repeatable: true, help: "Only events from this account; repeatable, up to 10,000") { s, v throws(UsageError) in try s.addDID(v) },
+        Flag("--cursor", value: "MICROS", help: "Replay from this time in unix microseconds, then go on live") { s, v throws(UsageError) in s.config.cursor = try ParseState.integer(v, "--cursor", in: 0...Int64.max) },
+        Flag("--limit", "n", value: "N", help: "Stop after writing N events") { s, v throws(UsageError) in s.config.limit = Int(try ParseState.integer(v, "--limit", in: 1...Int64.max)) },
+        Flag("--max-message-size", value: "BYTES", help: "Largest message accepted, such as 65536, 512K or 4MiB (default \(OptionValue.formatBytes(Int64(defaults.maxMessageSize))))") { s, v throws(UsageError) in s.config.maxMessageSize = try ParseState.bytes(v, "--max-message-size") },
+        Flag("--connect-timeout", value: "SECONDS", help: "Time allowed to connect, TLS and upgrade included (default \(OptionValue.formatSeconds(defaults.connectTimeout)))") { s, v throws(UsageError) in s.config.connectTimeout = try ParseState.seconds(v, "--connect-timeout", allowZero: false) },
+        Flag("--cacert", value: "FILE", help: "Verify the server with the CA certificates in this PEM file") { s, v throws(UsageError) in s.config.caCertPath = try OptionValue.readableFile(v, option: "--cacert") },
+        Flag("--insecure", "k", help: "Skip checking the server's certificate and name") { s, _ in s.config.insecure = true },
+        Flag("--stats-interval", value: "SECONDS", help: "Seconds between stats lines on stderr; 0 turns them off (default \(OptionValue.formatSeconds(defaults.statsInterval)))") { s, v throws(UsageError) in s.config.statsInterval = try ParseState.seconds(v, "--stats-interval", allowZero: true) },
+        Flag("--quiet", "q", help: "Print nothing on stderr but errors") { s, _ in s.config.quiet = true },
+        Flag("--help", "h", help: "Show this help and exit") { s, _ in s.stop = .help },
+        Flag("--version", "V", help: "Show the version and exit") { s, _ in s.stop = .version },
+    ]
+
+    /// Reads the arguments that follow the program name.
+    public static func parse(_ args: [String]) throws(UsageError) -> Command {
+        var state = ParseState()
+        var i = args.startIndex
+        /// Takes the next argument as a value, unless it looks like an option.
+        func nextValue(for flag: Flag) throws(UsageError) -> String {
+            guard i < args.endIndex, looksLikeValue(args[i]) else { throw .missingValue(option: flag.long) }
+            defer { i += 1 }
+            return args[i]
+        }
+        while i < args.endIndex {
+            let arg = args[i]
+            i += 1
+            if arg == "--" {
+                if i < args.endIndex { throw unexpectedArgument(args[i]) }
+                break
+            } else if arg.hasPrefix("--") {
+                let (name, inline) = splitAtEquals(arg)
+                guard let flag = flags.first(where: { $0.long == name }) else {
+                    throw .unknownOption(name, suggestion: suggestLong(name.dropFirst(2)))
+                }
+                if flag.valueName == nil {
+                    if inline != nil { throw .unexpectedValue(option: flag.long) }
+                    try flag.apply(&state, "")
+                } else if let inline {
+                    try flag.apply(&state, inline)
+                } else {
+                    try flag.apply(&state, try nextValue(for: flag))
+                }
+            } else if arg.hasPrefix("-"), arg != "-" {
+                try parseShortBundle(arg, into: &state, nextValue: nextValue)
+            } else {
+                throw unexpectedArgument(arg)
+            }
+            if let stop = state.stop { return stop }
+        }
+        return .run(try state.finish())
+    }
+
+    /// Parses `-q`, `-qk`, `-n5`, `-n=5` or `-qn 5`. A single-dash spelling of a long option
+    /// (`-collection`) is refused with a suggestion instead of being read as `-c ollection`.
+    private static func parseShortBundle(
+        _ arg: String, into state: inout ParseState,
+        nextValue: (Flag) throws(UsageError) -> String
+    ) throws(UsageError) {
+        let body = arg.dropFirst()
+        let (name, _) = splitAtEquals(String(body))
+        if name.count > 1, flags.contains(where: { $0.long == "--" + name }) {
+            throw .unknownOption("-" + name, suggestion: "--" + name)
+        }
+        var rest = body[...]
+        while let c = rest.first {
+            rest = rest.dropFirst()
+            guard let flag = flags.first(where: { $0.short == c }) else {
+                if body.count > 1, let near = suggestLong(Substring(name)) {
+                    throw .unknownOption("-" + name, suggestion: near)
+                }
+                throw .unknownOption("-\(c)", suggestion: nil)
+            }
+            if flag.valueName == nil {
+                if rest.first == "=" { throw .unexpectedValue(option: flag.long) }
+                try flag.apply(&state, "")
+            } else {
+                let value: String
+                if rest.first == "=" {
+                    value = String(rest.dropFirst())
+                } else if rest.isEmpty {
+                    value = try nextValue(flag)
+                } else {
+                    value = String(rest)
+                }
+                try flag.apply(&state, value)
+                return
+            }
+            if state.stop != nil { return }
+        }
+    }
+
+    /// A separate argument is taken as a value unless it starts with `-` and is not `-` alone or a
+    /// negative number.
+    private static func looksLikeValue(_ arg: String) -> Bool {
+        guard arg.hasPrefix("-"), arg.count > 1 else { return true }
+        let second = arg.utf8.dropFirst().first!
+        return (second >= UInt8(ascii: "0") && second <= UInt8(ascii: "9")) || second == UInt8(ascii: ".")
+    }
+
+    private static func splitAtEquals(_ arg: String) -> (String, String?) {
+        guard let eq = arg.firstIndex(of: "=") else { return (arg, nil) }
+        return (String(arg[..<eq]), String(arg[arg.index(after: eq)...]))
+    }
+
+    private static func suggestLong(_ typed: Substring) -> String? {
+        Suggestion.closest(to: String(typed), among: flags.map { String($0.long.dropFirst(2)) }).map { "--" + $0 }
+    }
+
+    /// The tool takes no operands; guess which option a stray word was meant for.
+    private static func unexpectedArgument(_ arg: String) -> UsageError {
+        var suggestion: String? = nil
+        if arg.hasPrefix("did:") {
+            suggestion = "--did \(arg)"
+        } else if arg.hasPrefix("ws://") || arg.hasPrefix("wss://") {
+            suggestion = "--host \(arg)"
+        } else if (try? IdentifierSyntax.validateCollection(arg)) != nil, arg.contains(".") {
+            suggestion = "--collection \(arg)"
+        }
+        return .unexpectedArgument(arg, suggestion: suggestion)
+    }
+}
+
+/// The configuration as the arguments build it, before the checks that need every value at once.
+struct ParseState {
+    var config = StreamConfig()
+    /// `--host` values; the first one given replaces the default host.
+    var hosts: [Endpoint] = []
+    /// Set by `--help` or `--version`, which end parsing.
+    var stop: Command? = nil
+
+    mutating func addHost(_ value: String) throws(UsageError) {
+        do throws(EndpointError) {
+            hosts.append(try Endpoint.parse(value))
+        } catch {
+            throw .invalidValue(value, option: "--host", reason: error.description)
+        }
+    }
+
+    mutating func addCollection(_ value: String) throws(UsageError) {
+        do throws(IdentifierError) {
+            try IdentifierSyntax.validateCollection(value)
+        } catch {
+            throw .invalidValue(value, option: "--collection", reason: error.description)
+        }
+        config.wantedCollections.append(value)
+    }
+
+    mutating func addDID(_ value: String) throws(UsageError) {
+        do throws(IdentifierError) {
+            try IdentifierSyntax.validateDID(value)
+        } catch {
+            throw .invalidValue(value, option: "--did", reason: error.description)
+        }
+        config.wantedDids.append(value)
+    }
+
+    /// Applies the checks that span several values, as the server would: duplicates collapse, then
+    /// "too many wanted DIDs" above 10,000 and "too many" collections above 100.
+    func finish() throws(UsageError) -> StreamConfig {
+        var c = config
+        if !hosts.isEmpty { c.endpoints = hosts }
+        c.wantedCollections = Self.uniqued(c.wantedCollections)
+        c.wantedDids = Self.uniqued(c.wantedDids)
+        if c.wantedCollections.count > StreamConfig.maxCollections {
+            throw .tooMany(option: "--collection", count: c.wantedCollections.count, maximum: StreamConfig.maxCollections)
+        }
+        if c.wantedDids.count > StreamConfig.maxDids {
+            throw .tooMany(option: "--did", count: c.wantedDids.count, maximum: StreamConfig.maxDids)
+        }
+        return c
+    }
+
+    /// Shortest and longest accepted `--max-message-size`: below 1 KiB even small events would be
+    /// refused; above 1 GiB a single message could exhaust memory.
+    static let messageSizeRange: ClosedRange<Int64> = 1024...(1 << 30)
+    /// Longest accepted timeout or interval, one day; it also keeps nanosecond deadlines far from overflow.
+    static let maxSeconds = 86_400.0
+
+    static func integer(_ v: String, _ option: String, in range: ClosedRange<Int64>) throws(UsageError) -> Int64 {
+        let n = try OptionValue.wholeNumber(v, option: option)
+        if n < range.lowerBound { throw .belowMinimum(option: option, minimum: "\(range.lowerBound)") }
+        if n > range.upperBound { throw .aboveMaximum(option: option, maximum: "\(range.upperBound)") }
+        return n
+    }
+
+    static func bytes(_ v: String, _ option: String) throws(UsageError) -> Int {
+        let n = try OptionValue.byteCount(v, option: option)
+        let r = messageSizeRange
+        if n < r.lowerBound { throw .belowMinimum(option: option, minimum: "\(r.lowerBound) bytes") }
+        if n > r.upperBound { throw .aboveMaximum(option: option, maximum: OptionValue.formatBytes(r.upperBound)) }
+        return Int(n)
+    }
+
+    static func seconds(_ v: String, _ option: String, allowZero: Bool) throws(UsageError) -> Double {
+        let s = try OptionValue.seconds(v, option: option)
+        if s == 0, !allowZero { throw .notPositive(option: option) }
+        if s > maxSeconds { throw .aboveMaximum(option: option, maximum: "\(Int(maxSeconds)) seconds") }
+        return s
+    }
+
+    private static func uniqued(_ values: [String]) -> [String] {
+        var seen = Set<String>()
+        return values.filter { seen.insert($0).inserted }
+    }
+}

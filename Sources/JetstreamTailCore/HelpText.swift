@@ -1,0 +1,64 @@
+extension Arguments {
+    /// The `--help` screen, printed to stdout. The option list is generated from `flags`, so it can
+    /// never disagree with the parser; the man page is checked against the same table by a test.
+    public static let helpText: String = {
+        var text = """
+        Usage: jetstream-tail [OPTIONS]
+
+        Tail Bluesky's Jetstream: write each event to stdout as one JSON line, exactly
+        as the server sent it. Stats and errors go to stderr.
+
+        Options:
+
+        """
+        let column = 2 + (flags.map(\.synopsis.count).max() ?? 0) + 2
+        for flag in flags {
+            let lead = "  " + flag.synopsis
+            let lines = wrap(flag.help, width: lineWidth - column)
+            for (n, line) in lines.enumerated() {
+                let left = n == 0 ? lead : ""
+                text += left + String(repeating: " ", count: column - left.count) + line + "\n"
+            }
+        }
+        text += """
+
+        Examples:
+          Print the text of every new post:
+            jetstream-tail --collection app.bsky.feed.post | jq -r .commit.record.text
+          Follow one account (here @bsky.app), including its handle and status changes:
+            jetstream-tail --did did:plc:z72i7hdynmk6r22z27h6tvur
+          Replay from ten minutes ago and stop after 1000 events:
+            jetstream-tail --cursor $(( ($(date +%s) - 600) * 1000000 )) --limit 1000
+
+        Exit status:
+          0  stopped normally: --limit reached, interrupted, or stdout closed (| head)
+          1  runtime failure, such as the server refusing the subscription
+          2  usage error
+
+        Full documentation: man jetstream-tail
+
+        """
+        return text
+    }()
+
+    /// What `--version` prints.
+    public static let versionText = "jetstream-tail \(JetstreamTail.version)\n"
+
+    /// `--help` fits a classic 80-column terminal.
+    static let lineWidth = 80
+
+    /// Greedy word wrap; a word longer than `width` gets a line of its own.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty, line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
+}

@@ -1,0 +1,312 @@
+import Testing
+@testable import JetstreamTailCore
+
+/// Runs the parser and returns the configuration, recording an issue for anything but `.run`.
+private func config(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> StreamConfig {
+    let command = try Arguments.parse(args)
+    guard case let .run(c) = command else {
+        Issue.record("expected .run, got \(command)", sourceLocation: sourceLocation)
+        return StreamConfig()
+    }
+    return c
+}
+
+/// The usage message the parser gives, or nil if it accepted the arguments.
+private func message(_ args: [String]) -> String? {
+    do {
+        _ = try Arguments.parse(args)
+        return nil
+    } catch {
+        return error.description
+    }
+}
+
+private let readableFile = String(#filePath)
+/// Package.swift, three directories up from this file.
+private let packageManifest = readableFile.split(separator: "/", omittingEmptySubsequences: false)
+    .dropLast(3).joined(separator: "/") + "/Package.swift"
+
+@Suite struct ArgumentsTests {
+    // MARK: Defaults and every flag in every form
+
+    @Test func noArgumentsRunWithTheDefaults() throws {
+        #expect(try Arguments.parse([]) == .run(StreamConfig()))
+    }
+
+    @Test(arguments: [["--host", "localhost:6008"], ["--host=localhost:6008"]])
+    func hostAcceptsEveryForm(_ args: [String]) throws {
+        #expect(try config(args).endpoints == [Endpoint(scheme: .wss, host: "localhost", port: 6008)])
+    }
+
+    @Test(arguments: [
+        ["--collection", "app.bsky.feed.post"], ["--collection=app.bsky.feed.post"],
+        ["-c", "app.bsky.feed.post"], ["-capp.bsky.feed.post"], ["-c=app.bsky.feed.post"],
+    ])
+    func collectionAcceptsEveryForm(_ args: [String]) throws {
+        #expect(try config(args).wantedCollections == ["app.bsky.feed.post"])
+    }
+
+    @Test(arguments: [
+        ["--did", "did:plc:z72i7hdynmk6r22z27h6tvur"], ["--did=did:plc:z72i7hdynmk6r22z27h6tvur"],
+        ["-d", "did:plc:z72i7hdynmk6r22z27h6tvur"], ["-ddid:plc:z72i7hdynmk6r22z27h6tvur"],
+        ["-d=did:plc:z72i7hdynmk6r22z27h6tvur"],
+    ])
+    func didAcceptsEveryForm(_ args: [String]) throws {
+        #expect(try config(args).wantedDids == ["did:plc:z72i7hdynmk6r22z27h6tvur"])
+    }
+
+    @Test(arguments: [["--cursor", "1725911162329308"], ["--cursor=1725911162329308"]])
+    func cursorAcceptsEveryForm(_ args: [String]) throws {
+        #expect(try config(args).cursor == 1_725_911_162_329_308)
+    }
+
+    @Test func cursorZeroIsAccepted() throws {
+        #expect(try config(["--cursor", "0"]).cursor == 0)
+    }
+
+    @Test(arguments: [["--limit", "5"], ["--limit=5"], ["-n", "5"], ["-n5"], ["-n=5"]])
+    func limitAcceptsEveryForm(_ args: [String]) throws {
+        #expect(try config(args).limit == 5)
+    }
+
+    @Test(arguments: [
+        ("65536", 65536), ("1024", 1024), ("512K", 512 << 10), ("512k", 512 << 10), ("512KiB", 512 << 10),
+        ("4M", 4 << 20), ("4MiB", 4 << 20), ("4mib", 4 << 20), ("1G", 1 << 30), ("1GiB", 1 << 30),
+    ])
+    func maxMessageSizeAcceptsBytesAndBinarySuffixes(_ text: String, _ bytes: Int) throws {
+        #expect(try config(["--max-message-size", text]).maxMessageSize == bytes)
+        #expect(try config(["--max-message-size=\(text)"]).maxMessageSize == bytes)
+    }
+
+    @Test(arguments: [("2.5", 2.5), ("30", 30.0), (".5", 0.5), ("1.", 1.0), ("86400", 86400.0)])
+    func connectTimeoutAcceptsFractions(_ text: String, _ seconds: Double) throws {
+        #expect(try config(["--connect-timeout", text]).connectTimeout == seconds)
+        #expect(try config(["--connect-timeout=\(text)"]).connectTimeout == seconds)
+    }
+
+    @Test(arguments: [["--cacert", readableFile], ["--cacert=\(readableFile)"]])
+    func cacertAcceptsAReadableFile(_ args: [String]) throws {
+        #expect(try config(args).caCertPath == readableFile)
+    }
+
+    @Test(arguments: [["--insecure"], ["-k"]])
+    func insecureAcceptsEveryForm(_ args: [String]) throws {
+        #expect(try config(args).insecure)
+    }
+
+    @Test(arguments: [("0", 0.0), ("2.5", 2.5), ("60", 60.0)])
+    func statsIntervalAcceptsZeroAndFractions(_ text: String, _ seconds: Double) throws {
+        #expect(try config(["--stats-interval", text]).statsInterval == seconds)
+        #expect(try config(["--stats-interval=\(text)"]).statsInterval == seconds)
+    }
+
+    @Test(arguments: [["--quiet"], ["-q"]])
+    func quietAcceptsEveryForm(_ args: [String]) throws {
+        #expect(try config(args).quiet)
+    }
+
+    @Test(arguments: [["--help"], ["-h"], ["-qh"], ["--help", "--bogus"], ["--limit", "3", "--help"]])
+    func helpStopsParsing(_ args: [String]) throws {
+        #expect(try Arguments.parse(args) == .help)
+    }
+
+    @Test(arguments: [["--version"], ["-V"], ["-V", "extra"]])
+    func versionStopsParsing(_ args: [String]) throws {
+        #expect(try Arguments.parse(args) == .version)
+    }
+
+    @Test func errorsBeforeHelpStillCount() {
+        #expect(message(["--bogus", "--help"]) == "unknown option '--bogus'")
+    }
+
+    // MARK: Bundles, repeats, last wins
+
+    @Test(arguments: [["-qk"], ["-kq"], ["-q", "-k"]])
+    func switchesBundle(_ args: [String]) throws {
+        let c = try config(args)
+        #expect(c.quiet && c.insecure)
+    }
+
+    @Test(arguments: [["-qkn5"], ["-qkn", "5"], ["-qkn=5"]])
+    func aBundleMayEndWithAnOptionTakingAValue(_ args: [String]) throws {
+        let c = try config(args)
+        #expect(c.quiet && c.insecure && c.limit == 5)
+    }
+
+    @Test func lastValueWinsForSingleValuedOptions() throws {
+        let c = try config([
+            "--limit", "1", "-n", "2", "--cursor", "5", "--cursor=7", "--max-message-size", "2K",
+            "--max-message-size", "8K", "--connect-timeout", "1", "--connect-timeout", "3",
+            "--stats-interval", "1", "--stats-interval", "0", "--cacert", packageManifest, "--cacert", readableFile,
+        ])
+        #expect(c.limit == 2)
+        #expect(c.cursor == 7)
+        #expect(c.maxMessageSize == 8 << 10)
+        #expect(c.connectTimeout == 3)
+        #expect(c.statsInterval == 0)
+        #expect(c.caCertPath == readableFile)
+    }
+
+    @Test func collectionsRepeatInOrderWithoutDuplicates() throws {
+        let c = try config(["-c", "app.bsky.feed.post", "--collection", "app.bsky.graph.*", "-c", "app.bsky.feed.post"])
+        #expect(c.wantedCollections == ["app.bsky.feed.post", "app.bsky.graph.*"])
+    }
+
+    @Test func didsRepeatInOrderWithoutDuplicates() throws {
+        let c = try config(["-d", "did:plc:b", "--did", "did:plc:a", "-d", "did:plc:b", "--did=did:web:example.com"])
+        #expect(c.wantedDids == ["did:plc:b", "did:plc:a", "did:web:example.com"])
+    }
+
+    @Test func givenHostsReplaceTheDefaultInOrder() throws {
+        let c = try config(["--host", "a.example", "--host", "ws://[::1]:6008"])
+        #expect(c.endpoints == [Endpoint(host: "a.example"), Endpoint(scheme: .ws, host: "::1", port: 6008)])
+    }
+
+    @Test func exactlyTheServerLimitsAreAccepted() throws {
+        let collections = (0..<100).flatMap { ["-c", "com.example.n\($0)"] }
+        let dids = (0..<10_000).flatMap { ["-d", "did:plc:\($0)"] }
+        let c = try config(collections + collections + dids + ["-d", "did:plc:0"])
+        #expect(c.wantedCollections.count == 100)
+        #expect(c.wantedDids.count == 10_000)
+    }
+
+    @Test func aNegativeNumberIsTakenAsAValue() {
+        #expect(message(["--cursor", "-5"]) == "'--cursor' must be at least 0")
+    }
+
+    // MARK: Options ending and operands
+
+    @Test func doubleDashEndsOptions() throws {
+        #expect(try config(["-q", "--"]).quiet)
+    }
+
+    @Test func anythingAfterDoubleDashIsAnError() {
+        #expect(message(["--", "foo"]) == "unexpected argument 'foo': jetstream-tail takes options only")
+        #expect(message(["--", "--quiet"]) == "unexpected argument '--quiet': jetstream-tail takes options only")
+    }
+
+    @Test func operandsAreErrorsWithAHintWhenTheirMeaningIsClear() {
+        #expect(message(["foo"]) == "unexpected argument 'foo': jetstream-tail takes options only")
+        #expect(message(["-"]) == "unexpected argument '-': jetstream-tail takes options only")
+        #expect(message(["app.bsky.feed.post"])
+            == "unexpected argument 'app.bsky.feed.post': jetstream-tail takes options only (did you mean '--collection app.bsky.feed.post'?)")
+        #expect(message(["app.bsky.*"])
+            == "unexpected argument 'app.bsky.*': jetstream-tail takes options only (did you mean '--collection app.bsky.*'?)")
+        #expect(message(["did:plc:abc"])
+            == "unexpected argument 'did:plc:abc': jetstream-tail takes options only (did you mean '--did did:plc:abc'?)")
+        #expect(message(["wss://example.com"])
+            == "unexpected argument 'wss://example.com': jetstream-tail takes options only (did you mean '--host wss://example.com'?)")
+    }
+
+    // MARK: Unknown options
+
+    @Test(arguments: [
+        (["--colection", "x"], "unknown option '--colection' (did you mean '--collection'?)"),
+        (["--colection=x"], "unknown option '--colection' (did you mean '--collection'?)"),
+        (["--limt", "5"], "unknown option '--limt' (did you mean '--limit'?)"),
+        (["--hsot", "x"], "unknown option '--hsot' (did you mean '--host'?)"),
+        (["--coll", "x"], "unknown option '--coll' (did you mean '--collection'?)"),
+        (["--Quiet"], "unknown option '--Quiet' (did you mean '--quiet'?)"),
+        (["--verbose"], "unknown option '--verbose'"),
+        (["--bogus"], "unknown option '--bogus'"),
+        (["-x"], "unknown option '-x'"),
+        (["-qx"], "unknown option '-x'"),
+        (["-collection", "x"], "unknown option '-collection' (did you mean '--collection'?)"),
+        (["-quiet"], "unknown option '-quiet' (did you mean '--quiet'?)"),
+        (["-quite"], "unknown option '-quite' (did you mean '--quiet'?)"),
+    ] as [([String], String)])
+    func unknownOptionsAreNamedWithASuggestion(_ args: [String], _ expected: String) {
+        #expect(message(args) == expected)
+    }
+
+    // MARK: Missing and unexpected values
+
+    @Test(arguments: [
+        (["--limit"], "--limit"), (["-n"], "--limit"), (["-qn"], "--limit"),
+        (["--collection", "--did", "did:plc:a"], "--collection"), (["-c", "-q"], "--collection"),
+        (["--host"], "--host"), (["--did"], "--did"), (["--cursor"], "--cursor"),
+        (["--max-message-size"], "--max-message-size"), (["--connect-timeout"], "--connect-timeout"),
+        (["--cacert"], "--cacert"), (["--stats-interval"], "--stats-interval"),
+    ] as [([String], String)])
+    func aMissingValueIsNamed(_ args: [String], _ option: String) {
+        #expect(message(args) == "option '\(option)' needs a value")
+    }
+
+    @Test(arguments: [
+        (["--quiet=yes"], "--quiet"), (["--insecure="], "--insecure"), (["-q=yes"], "--quiet"),
+        (["-kq=1"], "--quiet"), (["--help=me"], "--help"), (["--version=2"], "--version"),
+    ] as [([String], String)])
+    func aSwitchGivenAValueIsAnError(_ args: [String], _ option: String) {
+        #expect(message(args) == "option '\(option)' takes no value")
+    }
+
+    // MARK: Invalid values, each with its exact message
+
+    @Test(arguments: [
+        (["--limit", "abc"], "invalid value 'abc' for '--limit': expected a whole number"),
+        (["--limit="], "invalid value '' for '--limit': expected a whole number"),
+        (["--limit", "1.5"], "invalid value '1.5' for '--limit': expected a whole number"),
+        (["--limit", "+5"], "invalid value '+5' for '--limit': expected a whole number"),
+        (["--limit", "0"], "'--limit' must be at least 1"),
+        (["-n", "-3"], "'--limit' must be at least 1"),
+        (["--limit", "99999999999999999999"], "invalid value '99999999999999999999' for '--limit': number too large"),
+        (["--cursor", "-1"], "'--cursor' must be at least 0"),
+        (["--cursor", "now"], "invalid value 'now' for '--cursor': expected a whole number"),
+        (["--max-message-size", "512"], "'--max-message-size' must be at least 1024 bytes"),
+        (["--max-message-size", "2G"], "'--max-message-size' must be at most 1GiB"),
+        (["--max-message-size", "99999999999G"], "'--max-message-size' must be at most 1GiB"),
+        (["--max-message-size", "4MB"], "invalid value '4MB' for '--max-message-size': expected a byte count such as 65536, 512K or 4MiB"),
+        (["--max-message-size", "1.5M"], "invalid value '1.5M' for '--max-message-size': expected a byte count such as 65536, 512K or 4MiB"),
+        (["--max-message-size", "M"], "invalid value 'M' for '--max-message-size': expected a byte count such as 65536, 512K or 4MiB"),
+        (["--connect-timeout", "0"], "'--connect-timeout' must be greater than 0"),
+        (["--connect-timeout", "0.0"], "'--connect-timeout' must be greater than 0"),
+        (["--connect-timeout", "-1"], "invalid value '-1' for '--connect-timeout': expected a number of seconds, such as 10 or 2.5"),
+        (["--connect-timeout", "1e3"], "invalid value '1e3' for '--connect-timeout': expected a number of seconds, such as 10 or 2.5"),
+        (["--connect-timeout", "inf"], "invalid value 'inf' for '--connect-timeout': expected a number of seconds, such as 10 or 2.5"),
+        (["--connect-timeout", "."], "invalid value '.' for '--connect-timeout': expected a number of seconds, such as 10 or 2.5"),
+        (["--connect-timeout", "90000"], "'--connect-timeout' must be at most 86400 seconds"),
+        (["--stats-interval", "10s"], "invalid value '10s' for '--stats-interval': expected a number of seconds, such as 10 or 2.5"),
+        (["--stats-interval", "86401"], "'--stats-interval' must be at most 86400 seconds"),
+        (["--cacert", "/nonexistent/ca.pem"], "cannot read '/nonexistent/ca.pem' given to '--cacert': No such file or directory"),
+        (["--cacert", "/"], "cannot read '/' given to '--cacert': Is a directory"),
+        (["--host", "https://example.com"], "invalid value 'https://example.com' for '--host': unsupported scheme 'https'; use wss:// (or ws:// for no TLS)"),
+        (["--host", "wss://example.com/subscribe?cursor=1"], "invalid value 'wss://example.com/subscribe?cursor=1' for '--host': a query string is not accepted; use --collection, --did and --cursor instead"),
+        (["--host", "::1"], "invalid value '::1' for '--host': put an IPv6 address in brackets, as in [::1]:6008"),
+        (["--host="], "invalid value '' for '--host': expected a host name or a ws:// or wss:// URL"),
+        (["-c", "app.bsky"], "invalid value 'app.bsky' for '--collection': an NSID has at least three segments, as in app.bsky.feed.post"),
+        (["-c", "*"], "invalid value '*' for '--collection': '*' alone is not a filter; leave out --collection to receive every collection"),
+        (["-c", "app.bsky.feed.po*"], "invalid value 'app.bsky.feed.po*' for '--collection': '*' may only be the whole last segment, as in app.bsky.*"),
+        (["-c", "app.bsky.feed.post,app.bsky.feed.like"], "invalid value 'app.bsky.feed.post,app.bsky.feed.like' for '--collection': ',' is not allowed in an NSID (letters, digits, '-' and '.' only)"),
+        (["-d", "bsky.app"], "invalid value 'bsky.app' for '--did': a DID starts with 'did:', as in did:plc:z72i7hdynmk6r22z27h6tvur (resolve a handle to its DID first)"),
+        (["-d", "did:PLC:abc"], "invalid value 'did:PLC:abc' for '--did': 'did:' must be followed by a lowercase method name and ':', as in did:plc:"),
+    ] as [([String], String)])
+    func invalidValuesAreExplained(_ args: [String], _ expected: String) {
+        #expect(message(args) == expected)
+    }
+
+    @Test func moreThanOneHundredCollectionsIsAnError() {
+        let args = (0...100).flatMap { ["-c", "com.example.n\($0)"] }
+        #expect(message(args) == "too many '--collection' values: 101 given, the server accepts at most 100")
+    }
+
+    @Test func moreThanTenThousandDidsIsAnError() {
+        let args = (0...10_000).flatMap { ["-d", "did:plc:\($0)"] }
+        #expect(message(args) == "too many '--did' values: 10001 given, the server accepts at most 10000")
+    }
+
+    // MARK: The table itself
+
+    @Test func flagNamesAreUniqueAndWellFormed() {
+        let longs = Arguments.flags.map(\.long)
+        let shorts = Arguments.flags.compactMap(\.short)
+        #expect(Set(longs).count == longs.count)
+        #expect(Set(shorts).count == shorts.count)
+        for long in longs {
+            #expect(long.hasPrefix("--") && !long.contains("=") && long.count > 3)
+        }
+    }
+
+    @Test func exactlyTheHostCollectionAndDidFlagsRepeat() {
+        #expect(Set(Arguments.flags.filter(\.repeatable).map(\.long)) == ["--host", "--collection", "--did"])
+    }
+}

@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Testing
+@testable import JetstreamTailCore
+
+/// The repository root: this file is Tests/JetstreamTailCoreTests/DocumentationDriftTests.swift.
+private let repositoryRoot = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
+    .dropLast(3).joined(separator: "/")
+
+private func readFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { return nil }
+        if n == 0 { break }
+        bytes += chunk[..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+private func manPage() throws -> String {
+    try #require(readFile(repositoryRoot + "/man/jetstream-tail.1"), "man/jetstream-tail.1 not found under \(repositoryRoot)")
+}
+
+/// The lines of one `.SH` section of the man page.
+private func section(_ name: String, of page: String) -> [Substring] {
+    let lines = page.split(separator: "\n", omittingEmptySubsequences: false)
+    guard let start = lines.firstIndex(of: Substring(".SH \(name)")) else { return [] }
+    let rest = lines[(start + 1)...]
+    return Array(rest.prefix { !$0.hasPrefix(".SH ") })
+}
+
+/// Turns roff into plain text for the few escapes the man page uses.
+private func unroff(_ line: Substring) -> String {
+    var s = String(line)
+    for (escape, plain) in [("\\-", "-"), ("\\fB", ""), ("\\fI", ""), ("\\fR", ""), ("\\(aq", "'"), ("\\%", "")] {
+        s = s.replacing(escape, with: plain)
+    }
+    return s
+}
+
+/// `-c, --collection NSID` → ("--collection", "c"). Nil for a line that names no long option.
+private func option(in text: String) -> (long: String, short: Character?)? {
+    let words = text.split(whereSeparator: { $0 == " " || $0 == "," })
+    guard let long = words.first(where: { $0.hasPrefix("--") }) else { return nil }
+    let short = words.first(where: { $0.count == 2 && $0.hasPrefix("-") && $0 != "--" }).map { $0.last! }
+    return (String(long), short)
+}
+
+private func asDictionary(_ options: [(long: String, short: Character?)]) -> [String: String] {
+    Dictionary(options.map { ($0.long, $0.short.map(String.init) ?? "") }, uniquingKeysWith: { a, _ in a })
+}
+
+/// Names what one listing has that the flag table lacks, and the reverse, for a readable failure.
+private func difference(_ listed: [String: String], _ table: [String: String]) -> Comment {
+    let extra = listed.filter { table[$0.key] != $0.value }.map { "\($0.key) (-\($0.value))" }.sorted()
+    let missing = table.filter { listed[$0.key] != $0.value }.map { "\($0.key) (-\($0.value))" }.sorted()
+    return "not in the flag table: \(extra); in the flag table only: \(missing)"
+}
+
+@Suite struct DocumentationDriftTests {
+    private var table: [String: String] {
+        asDictionary(Arguments.flags.map { ($0.long, $0.short) })
+    }
+
+    @Test func helpListsExactlyTheFlagTable() throws {
+        let text = Arguments.helpText
+        let start = try #require(text.firstRange(of: "\nOptions:\n")).upperBound
+        let end = try #require(text[start...].firstRange(of: "\n\n")).lowerBound
+        let listed = text[start..<end].split(separator: "\n")
+            .filter { $0.drop(while: { $0 == " " }).hasPrefix("-") }
+            .compactMap { option(in: String($0)) }
+        #expect(listed.count == Arguments.flags.count)
+        #expect(asDictionary(listed) == table, difference(asDictionary(listed), table))
+    }
+
+    @Test func manPageOptionsListExactlyTheFlagTable() throws {
+        let lines = section("OPTIONS", of: try manPage())
+        let tags = lines.indices.dropLast().filter { lines[$0] == ".TP" }.map { unroff(lines[$0 + 1]) }
+        let listed = tags.compactMap(option(in:))
+        #expect(listed.count == tags.count, "every .TP in OPTIONS names a long option")
+        #expect(listed.count == Arguments.flags.count)
+        #expect(asDictionary(listed) == table, difference(asDictionary(listed), table))
+    }
+
+    @Test func manPageOptionsAreInTableOrder() throws {
+        let lines = section("OPTIONS", of: try manPage())
+        let order = lines.indices.dropLast().filter { lines[$0] == ".TP" }.compactMap { option(in: unroff(lines[$0 + 1]))?.long }
+        #expect(order == Arguments.flags.map(\.long))
+    }
+
+    @Test func manPageTitleCarriesTheVersion() throws {
+        let first = try #require(try manPage().split(separator: "\n").first)
+        #expect(first.hasPrefix(".TH JETSTREAM-TAIL 1 "))
+        #expect(first.hasSuffix("\"jetstream-tail \(JetstreamTail.version)\" \"User Commands\""))
+    }
+
+    @Test func manPageExitStatusListsEveryCode() throws {
+        let lines = section("EXIT STATUS", of: try manPage())
+        let codes = lines.indices.dropLast().filter { lines[$0] == ".TP" }.map { String(lines[$0 + 1]) }
+        #expect(codes == [ExitStatus.success, .failure, .usage].map { ".B \($0.rawValue)" })
+    }
+
+    @Test func manPageExamplesIncludeTheHelpExamples() throws {
+        let examples = section("EXAMPLES", of: try manPage()).map(unroff)
+        let fromHelp = Arguments.helpText.split(separator: "\n")
+            .filter { $0.hasPrefix("    jetstream-tail ") }
+            .map { String($0.dropFirst(4)) }
+        #expect(fromHelp.count == 3)
+        for example in fromHelp {
+            #expect(examples.contains(example), "\(example)")
+        }
+    }
+
+    @Test func manPageHasTheExpectedSections() throws {
+        let headings = try manPage().split(separator: "\n").filter { $0.hasPrefix(".SH ") }.map { String($0.dropFirst(4)) }
+        #expect(headings == ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "OUTPUT", "EXIT STATUS", "EXAMPLES", "CAVEATS", "SEE ALSO"])
+    }
+
+    @Test func manPageStatesTheActualDefaults() throws {
+        let text = section("OPTIONS", of: try manPage()).map(unroff).joined(separator: " ")
+        let defaults = StreamConfig()
+        #expect(text.contains("Default: \(Endpoint.defaultHost)."))
+        #expect(text.contains("Default: \(OptionValue.formatBytes(Int64(defaults.maxMessageSize)))."))
+        #expect(text.contains("Default: \(OptionValue.formatSeconds(defaults.connectTimeout))."))
+        #expect(text.contains("Default: \(OptionValue.formatSeconds(defaults.statsInterval))."))
+        #expect(text.contains("up to \(StreamConfig.maxCollections) distinct values"))
+    }
+}

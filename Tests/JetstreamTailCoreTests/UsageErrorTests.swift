@@ -1,0 +1,26 @@
+import Testing
+@testable import JetstreamTailCore
+
+@Suite struct UsageErrorTests {
+    @Test(arguments: [
+        (UsageError.unknownOption("--colection", suggestion: "--collection"), "unknown option '--colection' (did you mean '--collection'?)"),
+        (.unknownOption("-x", suggestion: nil), "unknown option '-x'"),
+        (.missingValue(option: "--limit"), "option '--limit' needs a value"),
+        (.unexpectedValue(option: "--quiet"), "option '--quiet' takes no value"),
+        (.invalidValue("abc", option: "--limit", reason: "expected a whole number"), "invalid value 'abc' for '--limit': expected a whole number"),
+        (.belowMinimum(option: "--limit", minimum: "1"), "'--limit' must be at least 1"),
+        (.aboveMaximum(option: "--max-message-size", maximum: "1GiB"), "'--max-message-size' must be at most 1GiB"),
+        (.notPositive(option: "--connect-timeout"), "'--connect-timeout' must be greater than 0"),
+        (.unreadableFile("ca.pem", option: "--cacert", reason: "Permission denied"), "cannot read 'ca.pem' given to '--cacert': Permission denied"),
+        (.tooMany(option: "--did", count: 10_001, maximum: 10_000), "too many '--did' values: 10001 given, the server accepts at most 10000"),
+        (.unexpectedArgument("x", suggestion: nil), "unexpected argument 'x': jetstream-tail takes options only"),
+        (.unexpectedArgument("did:plc:a", suggestion: "--did did:plc:a"), "unexpected argument 'did:plc:a': jetstream-tail takes options only (did you mean '--did did:plc:a'?)"),
+    ] as [(UsageError, String)])
+    func descriptionsAreOneLineNamingTheOption(_ error: UsageError, _ expected: String) {
+        #expect(error.description == expected)
+    }
+
+    @Test func theHintPointsToHelp() {
+        #expect(UsageError.hint == "Try 'jetstream-tail --help' for more information.")
+    }
+}
