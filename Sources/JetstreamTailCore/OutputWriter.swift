@@ -65,7 +65,8 @@ public final class OutputWriter {
         linesPending = 0
     }
 
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {
+    /// Writes every byte, retrying short writes and interruptions.
+    func writeAll(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {
         var offset = 0
         while offset < bytes.count {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)

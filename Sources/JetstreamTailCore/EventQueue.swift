@@ -1,0 +1,318 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Where the stream stands after an event: what a reconnect or the cursor file resumes from.
+public struct ResumeMark: Sendable, Equatable {
+    /// The event's `time_us`.
+    public var timeUS: Int64
+    /// The event's `cursor` (v2 servers' sequence number), when it had one.
+    public var sequence: UInt64?
+    /// Which of the configured endpoints sent it (sequence numbers are only meaningful there).
+    public var endpointIndex: Int
+
+    public init(timeUS: Int64, sequence: UInt64? = nil, endpointIndex: Int = 0) {
+        self.timeUS = timeUS
+        self.sequence = sequence
+        self.endpointIndex = endpointIndex
+    }
+}
+
+/// A block of output lines (each event's bytes and `\n`) that leaves in one `write(2)`.
+///
+/// The reader copies each event straight from its receive buffer into a batch, so an event costs
+/// one copy and no allocation; batches are recycled through the queue's pool.
+public final class Batch {
+    let storage: UnsafeMutableRawPointer
+    let capacity: Int
+    private(set) var used = 0
+    private(set) var events = 0
+    /// The resume point after the batch's last event that carried `time_us`.
+    var last: ResumeMark?
+    /// When the first event went in (monotonic nanoseconds), to bound how long a line waits.
+    private(set) var openedAt: UInt64 = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        guard let p = malloc(capacity) else { fatalError("out of memory allocating a \(capacity)-byte batch") }
+        storage = p
+    }
+
+    deinit { free(storage) }
+
+    var isEmpty: Bool { events == 0 }
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: used) }
+
+    /// Appends `line` and a newline; false when it does not fit.
+    @inline(__always)
+    func append(_ line: UnsafeRawBufferPointer, now: UInt64) -> Bool {
+        let n = line.count
+        guard n < capacity - used else { return false }
+        if n > 0 { memcpy(storage + used, line.baseAddress!, n) }
+        storage.storeBytes(of: 0x0A, toByteOffset: used + n, as: UInt8.self)
+        used += n + 1
+        if events == 0 { openedAt = now }
+        events += 1
+        return true
+    }
+
+    func reset() {
+        used = 0
+        events = 0
+        last = nil
+    }
+}
+
+@available(*, unavailable)
+extension Batch: Sendable {}
+
+/// What to do when the queue between the socket reader and the stdout writer is full.
+public enum OverflowPolicy: String, Sendable, CaseIterable {
+    /// Stop reading until the writer catches up (lossless; TCP pushes back to the server).
+    case block
+    /// Keep reading; drop the oldest queued events and count them.
+    case drop
+}
+
+/// The bounded hand-off between the reader thread and the writer thread, counted in events and in
+/// bytes. Whole batches move through it, so the cost of locking is paid per batch, not per event.
+public final class BatchQueue: @unchecked Sendable {
+    // Guarded by `mutex`.
+    private var queue: [Batch] = []
+    private var head = 0
+    private var pool: [Batch] = []
+    private var queuedEvents = 0
+    private var queuedBytes = 0
+    private var closed = false
+    private var writerFailure: OutputError?
+    private var flushed: ResumeMark?
+    private var flushedEvents: UInt64 = 0
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    public let maxEvents: Int
+    public let maxBytes: Int
+    public let policy: OverflowPolicy
+    /// Size of a recycled batch; larger events get a batch of their own.
+    public let batchCapacity: Int
+    private static let poolLimit = 4
+
+    public init(maxEvents: Int, maxBytes: Int, policy: OverflowPolicy, batchCapacity: Int = 256 * 1024) {
+        self.maxEvents = max(1, maxEvents)
+        self.maxBytes = max(1, maxBytes)
+        self.policy = policy
+        self.batchCapacity = batchCapacity
+        pthread_mutex_init(mutex, nil)
+        var attr = pthread_condattr_t()
+        pthread_condattr_init(&attr)
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
+        pthread_cond_init(changed, &attr)
+        pthread_condattr_destroy(&attr)
+    }
+
+    deinit {
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        changed.deallocate()
+        mutex.deallocate()
+    }
+
+    // MARK: Reader side
+
+    /// An empty batch from the pool, or a new one; `minimum` bytes must fit.
+    func emptyBatch(minimum: Int = 0) -> Batch {
+        if minimum >= batchCapacity { return Batch(capacity: minimum + 1) }
+        lock(); defer { unlock() }
+        return pool.popLast() ?? Batch(capacity: batchCapacity)
+    }
+
+    /// The outcome of offering a batch.
+    public enum PushResult: Equatable {
+        case queued(dropped: Int)
+        /// Under `block`, the queue stayed full until the deadline; offer the batch again.
+        case full
+        /// The writer stopped (stdout closed or failed).
+        case writerStopped(OutputError)
+    }
+
+    /// Offers a full or idle batch to the writer. Under `block` waits for room until `deadline`;
+    /// under `drop` makes room by discarding the oldest queued batches.
+    public func push(_ batch: Batch, deadline: Deadline) -> PushResult {
+        lock(); defer { unlock() }
+        var dropped = 0
+        while true {
+            if let failure = writerFailure { return .writerStopped(failure) }
+            if hasRoom(for: batch) { break }
+            switch policy {
+            case .drop:
+                let oldest = removeFirst()
+                dropped += oldest.events
+                recycle(oldest)
+            case .block:
+                if !wait(until: deadline) { return .full }
+            }
+        }
+        queue.append(batch)
+        queuedEvents += batch.events
+        queuedBytes += batch.used
+        pthread_cond_broadcast(changed)
+        return .queued(dropped: dropped)
+    }
+
+    /// No more batches will come; the writer drains what is queued and stops.
+    public func close() {
+        lock(); defer { unlock() }
+        closed = true
+        pthread_cond_broadcast(changed)
+    }
+
+    /// Events and bytes waiting for the writer.
+    public var depth: (events: Int, bytes: Int) {
+        lock(); defer { unlock() }
+        return (queuedEvents, queuedBytes)
+    }
+
+    /// The resume point of the last event written to stdout, and how many events have been.
+    public var flushedState: (mark: ResumeMark?, events: UInt64) {
+        lock(); defer { unlock() }
+        return (flushed, flushedEvents)
+    }
+
+    /// Waits until the writer has written everything queued, or the deadline passes.
+    public func waitUntilDrained(deadline: Deadline) -> Bool {
+        lock(); defer { unlock() }
+        while queue.count > head || busy {
+            if writerFailure != nil { return false }
+            if !wait(until: deadline) { return false }
+        }
+        return true
+    }
+
+    // MARK: Writer side
+
+    private var busy = false
+
+    /// The next batch to write, waiting for one; nil once the queue is closed and empty.
+    func pop() -> Batch? {
+        lock(); defer { unlock() }
+        while queue.count == head {
+            if closed { return nil }
+            _ = wait(until: .never)
+        }
+        let batch = removeFirst()
+        busy = true
+        pthread_cond_broadcast(changed)
+        return batch
+    }
+
+    /// Called once `batch` is on stdout: moves the flushed resume point and recycles the batch.
+    func written(_ batch: Batch) {
+        lock(); defer { unlock() }
+        if let mark = batch.last { flushed = mark }
+        flushedEvents &+= UInt64(batch.events)
+        busy = false
+        recycle(batch)
+        pthread_cond_broadcast(changed)
+    }
+
+    /// The writer could not write: everything queued is abandoned and the reader is told.
+    func writerFailed(_ error: OutputError, batch: Batch) {
+        lock(); defer { unlock() }
+        writerFailure = error
+        busy = false
+        queue.removeAll()
+        head = 0
+        queuedEvents = 0
+        queuedBytes = 0
+        pthread_cond_broadcast(changed)
+    }
+
+    // MARK: Private (mutex held)
+
+    private func hasRoom(for batch: Batch) -> Bool {
+        if queue.count == head { return true }  // one batch always fits, whatever its size
+        return queuedEvents + batch.events <= maxEvents && queuedBytes + batch.used <= maxBytes
+    }
+
+    private func removeFirst() -> Batch {
+        let batch = queue[head]
+        head += 1
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64, head * 2 >= queue.count {
+            queue.removeFirst(head)
+            head = 0
+        }
+        queuedEvents -= batch.events
+        queuedBytes -= batch.used
+        return batch
+    }
+
+    private func recycle(_ batch: Batch) {
+        guard batch.capacity == batchCapacity, pool.count < Self.poolLimit else { return }
+        batch.reset()
+        pool.append(batch)
+    }
+
+    private func lock() { pthread_mutex_lock(mutex) }
+    private func unlock() { pthread_mutex_unlock(mutex) }
+
+    /// Waits on the condition; false when the deadline passed.
+    private func wait(until deadline: Deadline) -> Bool {
+        if deadline.nanoseconds == .max {
+            pthread_cond_wait(changed, mutex)
+            return true
+        }
+        if deadline.hasPassed { return false }
+        var ts = timespec(tv_sec: Int(deadline.nanoseconds / 1_000_000_000), tv_nsec: Int(deadline.nanoseconds % 1_000_000_000))
+        return pthread_cond_timedwait(changed, mutex, &ts) != ETIMEDOUT
+    }
+}
+
+/// The writer thread: takes batches off the queue and writes each with one `write(2)` to stdout.
+/// It never touches the socket, so a slow stdout delays only the queue, never a pong.
+public final class StdoutWriter: @unchecked Sendable {
+    private let queue: BatchQueue
+    private let output: OutputWriter
+    private var thread = pthread_t()
+    private var started = false
+
+    public init(queue: BatchQueue, fd: Int32 = 1) {
+        self.queue = queue
+        self.output = OutputWriter(fd: fd, capacity: 16)
+    }
+
+    public func start() {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(&thread, nil, { context in
+            let writer = Unmanaged<StdoutWriter>.fromOpaque(context!).takeRetainedValue()
+            writer.run()
+            return nil
+        }, context)
+        precondition(rc == 0, "cannot start the writer thread: \(SystemError.describe(rc))")
+        started = true
+    }
+
+    /// Waits for the thread to finish (after `queue.close()`).
+    public func join() {
+        guard started else { return }
+        pthread_join(thread, nil)
+        started = false
+    }
+
+    private func run() {
+        while let batch = queue.pop() {
+            do {
+                try output.writeAll(batch.bytes)
+                queue.written(batch)
+            } catch {
+                queue.writerFailed(error, batch: batch)
+                return
+            }
+        }
+    }
+}
