@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A loopback Jetstream `/subscribe` server for jetstream-tail's integration tests.
 
-It speaks the v1 wire the way the public servers do (see the README's protocol notes):
+It speaks the v1 wire the way the public servers do:
 one JSON event per WebSocket text message, filters taken from repeated query keys, and
 plain-text HTTP 400 bodies for bad subscriptions. It is built on the `websockets` library
 (asyncio API, 14 or later); where a fault mode needs frames that the high-level API cannot
