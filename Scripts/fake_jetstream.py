@@ -1,0 +1,655 @@
+#!/usr/bin/env python3
+"""A loopback Jetstream `/subscribe` server for jetstream-tail's integration tests.
+
+It speaks the v1 wire the way the public servers do:
+one JSON event per WebSocket text message, filters taken from repeated query keys, and
+plain-text HTTP 400 bodies for bad subscriptions. It is built on the `websockets` library
+(asyncio API, 14 or later); where a fault mode needs frames that the high-level API cannot
+produce (a ping between two fragments of one message), it drives the library's sans-I/O
+protocol object, so every frame on the wire is a real one.
+
+Start-up: it listens on 127.0.0.1, port 0 unless `--port` says otherwise, and prints one
+JSON line on stdout when it is ready, e.g. `{"port": 40123, "url": "ws://127.0.0.1:40123/subscribe"}`.
+Nothing else goes to stdout. It exits by itself after `--lifetime` seconds, on SIGTERM or SIGINT.
+
+Events: the lines of each `--events FILE` (sent byte for byte), then `--generate N`
+deterministic synthetic events (seeded; posts with non-ASCII text and emoji, likes, reposts,
+follows, blocks, deletes, profile updates, identity and account events; strictly increasing
+`time_us`), then one padded post per `--big-event BYTES`. Every connection gets the same list,
+narrowed by its own query:
+
+  wantedCollections  repeated; exact NSID, or `prefix.*`. Filters commits only: identity and
+                     account events always pass. More than 100, or a bad NSID, is a 400.
+  wantedDids         repeated; applies to every kind. A bad DID or more than 10,000 is a 400.
+  cursor             integer unix microseconds; replay starts at the first event whose
+                     `time_us` >= cursor (inclusive). Not an integer is a 400. Unlike a real
+                     server there is no "future cursor means live": the result never depends
+                     on the clock.
+  maxMessageSizeBytes  skip events longer than this many bytes (0 or garbage: no limit).
+  compress=true (or a `Socket-Encoding: zstd` header)  send each event as one binary message
+                     holding one zstd frame made with `--zstd-dict` (a 400 without one).
+
+Records for the tests to assert on:
+
+  --record FILE   every message payload this server finished sending, exactly, each followed
+                  by "\\n", in order, across connections (JSON text, also in zstd mode).
+  --log FILE      one JSON object per line: `request` (path, query pairs, headers, ALPN),
+                  `rejected`, `open`, `ping`, `pong` (payloads in hex), `client_message`,
+                  `close_sent`, `aborted` and `closed` (messages sent, the client's close code).
+
+Run with `--help` for the fault and behaviour modes. `--make-cert DIR` is a helper mode: it
+writes a throwaway CA (`ca.pem`) and a server certificate for 127.0.0.1, ::1 and localhost
+(`server.pem`, `server.key`) made with `trustme`, prints their paths as JSON and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import random
+import re
+import signal
+import ssl
+import sys
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_LIFETIME = 600.0
+MAX_COLLECTIONS = 100
+MAX_DIDS = 10_000
+
+# Syntax checks with the same shape as the atproto rules the real server applies.
+NSID_RE = re.compile(
+    r"^[a-zA-Z]([a-zA-Z0-9-]{0,62})?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,62})?)+(\.[a-zA-Z]([a-zA-Z0-9]{0,62})?)$"
+)
+DID_RE = re.compile(r"^did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]$")
+
+
+def valid_nsid(value: str) -> bool:
+    return len(value) <= 317 and NSID_RE.match(value) is not None
+
+
+def valid_did(value: str) -> bool:
+    return len(value) <= 2048 and DID_RE.match(value) is not None
+
+
+# --------------------------------------------------------------------------------------------
+# Events
+
+
+@dataclass
+class Event:
+    """One event as it goes on the wire, plus the fields the filters look at."""
+
+    payload: bytes
+    did: str
+    time_us: int
+    collection: str  # "" for identity and account events
+
+    @staticmethod
+    def from_line(line: bytes) -> "Event":
+        obj = json.loads(line)
+        commit = obj.get("commit") or {}
+        return Event(line, obj.get("did", ""), int(obj.get("time_us", 0)), commit.get("collection", "") or "")
+
+
+B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"  # atproto's base32-sortable alphabet (TIDs)
+B32_CID = "abcdefghijklmnopqrstuvwxyz234567"  # multibase base32 lower
+
+
+def tid(time_us: int, clock_id: int) -> str:
+    """A record key / revision in atproto TID form: 53 bits of microseconds, 10 of clock id."""
+    value = (time_us << 10) | (clock_id & 0x3FF)
+    return "".join(B32_SORT[(value >> (60 - 5 * i)) & 31] for i in range(13))
+
+
+def go_json(obj: Any) -> bytes:
+    """Compact JSON the way Go's encoding/json writes it: raw UTF-8, HTML characters escaped."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text.encode("utf-8")
+
+
+def sorted_keys(obj: Any) -> Any:
+    """Records come from a Go map, so their keys are sorted at every level."""
+    if isinstance(obj, dict):
+        return {k: sorted_keys(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list):
+        return [sorted_keys(v) for v in obj]
+    return obj
+
+
+TEXT_PIECES = [
+    "Good morning, Bluesky! ☀️",
+    "Bom dia! Alguém mais acordado às 5h? 😴",
+    "今日はとても良い天気ですね。散歩に行きます 🚶‍♀️",
+    "Käsekuchen > Apfelstrudel, fight me 🧀🍰",
+    "Привет из Москвы! ❄️❄️",
+    "مرحبا بالجميع 👋",
+    "¿Alguien vio el partido anoche? ⚽🇦🇷",
+    "new blog post: \"Why I moved my cursor to microseconds\" — thoughts welcome",
+    "👩‍💻👨🏽‍🚀🏳️‍🌈 emoji soup: family 👨‍👩‍👧‍👦 and flags 🇧🇷🇯🇵🇺🇦",
+    "tabs\tand\nnewlines\nin a post",
+    "a backslash \\ and a quote \" in one line",
+    "<b>not html</b> & friends",
+    "𝕌𝕟𝕚𝕔𝕠𝕕𝕖 math letters and 𓀀 hieroglyphs",
+    "line\u2028separator inside",
+    "zero-width joiner test: 🧑‍🤝‍🧑 and combining é (e\u0301)",
+    "जयपुर में आज बहुत गर्मी है 🔥",
+    "한국어 텍스트도 잘 나오나요? 🤔",
+    "just setting up my jetstream 🦋",
+]
+HANDLE_WORDS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar"]
+OTHER_COLLECTIONS = ["fyi.unravel.frontpage.post", "sh.tangled.repo", "chat.bsky.actor.declaration", "org.hypercerts.claim.activity"]
+ACCOUNT_STATUSES = ["deactivated", "takendown", "suspended", "deleted", "desynchronized", "throttled"]
+
+
+def iso(time_us: int) -> str:
+    t = datetime.datetime.fromtimestamp(time_us / 1_000_000, tz=datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+class Generator:
+    """Deterministic synthetic events: the same seed, count and start give the same bytes."""
+
+    def __init__(self, seed: int, start_us: int):
+        self.rng = random.Random(seed)
+        self.time_us = start_us
+        self.seq = 30_340_180_350
+        rng = self.rng
+        self.dids = ["did:plc:" + "".join(rng.choice(B32_CID) for _ in range(24)) for _ in range(240)]
+        self.dids += [f"did:web:{w}.example.com" for w in HANDLE_WORDS[:4]]
+
+    def cid(self, prefix: str = "bafyrei") -> str:
+        return prefix + "".join(self.rng.choice(B32_CID) for _ in range(52))
+
+    def at_uri(self, collection: str) -> str:
+        return f"at://{self.rng.choice(self.dids)}/{collection}/{tid(self.time_us - self.rng.randint(10**6, 10**10), self.rng.randint(0, 1023))}"
+
+    def strong_ref(self, collection: str = "app.bsky.feed.post") -> dict:
+        return {"cid": self.cid(), "uri": self.at_uri(collection)}
+
+    def blob(self, mime: str = "image/jpeg") -> dict:
+        return {"$type": "blob", "ref": {"$link": self.cid("bafkrei")}, "mimeType": mime, "size": self.rng.randint(1_000, 1_000_000)}
+
+    def post_record(self, min_text: int = 0) -> dict:
+        rng = self.rng
+        text = " ".join(rng.choice(TEXT_PIECES) for _ in range(rng.randint(1, 3)))
+        record: dict = {"$type": "app.bsky.feed.post", "createdAt": iso(self.time_us - rng.randint(0, 900_000)), "text": text}
+        record["langs"] = [rng.choice(["en", "pt", "ja", "de", "ru", "ar", "es", "hi", "ko"])]
+        if rng.random() < 0.3:
+            url = f"https://example.com/{rng.randint(1, 99999)}?q=a&b=c"
+            text = text + " " + url
+            start = len((text[: -len(url)]).encode("utf-8"))
+            record["text"] = text
+            record["facets"] = [{
+                "$type": "app.bsky.richtext.facet",
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
+                "index": {"byteEnd": start + len(url.encode("utf-8")), "byteStart": start},
+            }]
+        if rng.random() < 0.35:
+            root = self.strong_ref()
+            record["reply"] = {"parent": self.strong_ref() if rng.random() < 0.5 else root, "root": root}
+        if rng.random() < 0.2:
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": [
+                {"alt": rng.choice(["", "a cat 🐈", "sunset über dem Meer"]), "aspectRatio": {"height": 1080, "width": 1920}, "image": self.blob()}
+                for _ in range(rng.randint(1, 4))
+            ]}
+        if min_text and len(record["text"].encode("utf-8")) < min_text:
+            filler = "Jetstream 🦋 ünïcödé "  # mixed widths so padding crosses UTF-8 boundaries
+            count = min_text // len(filler.encode("utf-8")) + 1
+            record["text"] = record["text"] + " " + filler * count
+        return record
+
+    def commit(self, did: str, operation: str, collection: str, rkey: str, record: dict | None) -> dict:
+        commit: dict = {"rev": tid(self.time_us, self.rng.randint(0, 1023)), "operation": operation, "collection": collection, "rkey": rkey}
+        if record is not None:
+            commit["record"] = sorted_keys(record)
+            commit["cid"] = self.cid()
+        return {"did": did, "time_us": self.time_us, "kind": "commit", "commit": commit}
+
+    def next(self, big: int = 0) -> Event:
+        rng = self.rng
+        self.time_us += rng.randint(1, 3_000)
+        did = rng.choice(self.dids)
+        rkey = tid(self.time_us - rng.randint(0, 5_000), rng.randint(0, 1023))
+        created = iso(self.time_us - rng.randint(0, 900_000))
+        roll = rng.random() if not big else 0.0
+        if big or roll < 0.20:
+            obj = self.commit(did, "create", "app.bsky.feed.post", rkey, self.post_record(big))
+        elif roll < 0.62:
+            obj = self.commit(did, "create", "app.bsky.feed.like", rkey, {"$type": "app.bsky.feed.like", "createdAt": created, "subject": self.strong_ref()})
+        elif roll < 0.70:
+            obj = self.commit(did, "create", "app.bsky.feed.repost", rkey, {"$type": "app.bsky.feed.repost", "createdAt": created, "subject": self.strong_ref()})
+        elif roll < 0.80:
+            obj = self.commit(did, "create", "app.bsky.graph.follow", rkey, {"$type": "app.bsky.graph.follow", "createdAt": created, "subject": rng.choice(self.dids)})
+        elif roll < 0.82:
+            obj = self.commit(did, "create", "app.bsky.graph.block", rkey, {"$type": "app.bsky.graph.block", "createdAt": created, "subject": rng.choice(self.dids)})
+        elif roll < 0.89:
+            collection = rng.choice(["app.bsky.feed.post", "app.bsky.feed.like", "app.bsky.graph.follow", "app.bsky.feed.repost"])
+            obj = self.commit(did, "delete", collection, rkey, None)
+        elif roll < 0.91:
+            profile = {"$type": "app.bsky.actor.profile", "avatar": self.blob(), "createdAt": created,
+                       "description": rng.choice(TEXT_PIECES), "displayName": rng.choice(HANDLE_WORDS).title() + " 🦋"}
+            obj = self.commit(did, "update", "app.bsky.actor.profile", "self", profile)
+        elif roll < 0.94:
+            collection = rng.choice(OTHER_COLLECTIONS)
+            obj = self.commit(did, "create", collection, rkey, {"$type": collection, "createdAt": created, "name": rng.choice(TEXT_PIECES)})
+        elif roll < 0.97:
+            self.seq += 1
+            identity: dict = {"did": did}
+            if rng.random() < 0.5:
+                identity["handle"] = f"{rng.choice(HANDLE_WORDS)}{rng.randint(1, 999)}.bsky.social"
+            identity.update({"seq": self.seq, "time": iso(self.time_us - rng.randint(100_000, 400_000))})
+            obj = {"did": did, "time_us": self.time_us, "kind": "identity", "identity": identity}
+        else:
+            self.seq += 1
+            active = rng.random() < 0.6
+            account: dict = {"active": active, "did": did, "seq": self.seq}
+            if not active:
+                account["status"] = rng.choice(ACCOUNT_STATUSES)
+            account["time"] = iso(self.time_us - rng.randint(100_000, 400_000))
+            obj = {"did": did, "time_us": self.time_us, "kind": "account", "account": account}
+        payload = go_json(obj)
+        return Event(payload, did, self.time_us, obj.get("commit", {}).get("collection", ""))
+
+
+def load_events(args: argparse.Namespace) -> list[Event]:
+    events: list[Event] = []
+    for path in args.events:
+        with open(path, "rb") as f:
+            for number, line in enumerate(f, 1):
+                line = line.rstrip(b"\r\n")
+                if not line.strip():
+                    continue
+                try:
+                    events.append(Event.from_line(line))
+                except (ValueError, TypeError) as error:
+                    raise SystemExit(f"fake_jetstream: {path}:{number}: not a JSON event: {error}")
+    start = max([args.start_time_us] + [e.time_us + 1 for e in events])
+    generator = Generator(args.seed, start - 1)
+    for _ in range(args.generate):
+        events.append(generator.next())
+    for size in args.big_event:
+        events.append(generator.next(big=size))
+    return events
+
+
+# --------------------------------------------------------------------------------------------
+# Subscription options, validated like the legacy server's parseSubscriberOptions
+
+
+class BadRequest(Exception):
+    """A subscription the real server would refuse with HTTP 400; the message is the body."""
+
+
+@dataclass
+class Options:
+    collections: set[str] = field(default_factory=set)
+    prefixes: list[str] = field(default_factory=list)
+    dids: set[str] = field(default_factory=set)
+    cursor: int | None = None
+    max_size: int = 0
+    compress: bool = False
+
+    def wants(self, event: Event) -> bool:
+        if self.dids and event.did not in self.dids:
+            return False
+        if not self.collections and not self.prefixes or event.collection == "":
+            return True
+        return event.collection in self.collections or any(event.collection.startswith(p) for p in self.prefixes)
+
+
+def go_parse_int64(text: str) -> int:
+    """strconv.ParseInt(text, 10, 64): optional sign, ASCII digits only, in range."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise ValueError(text)
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(text)
+    return value
+
+
+def parse_options(query: list[tuple[str, str]], headers: Any) -> Options:
+    options = Options()
+    for key, value in query:
+        if key == "wantedCollections":
+            if value.endswith(".*"):
+                options.prefixes.append(value[:-1])
+            elif valid_nsid(value):
+                options.collections.add(value)
+            else:
+                raise BadRequest(f"invalid subscriber options: invalid collection: {value}")
+        elif key == "wantedDids":
+            if not valid_did(value):
+                raise BadRequest("invalid subscriber options")
+            options.dids.add(value)
+    if len(options.prefixes) + len(options.collections) > MAX_COLLECTIONS:
+        raise BadRequest("invalid subscriber options: too many wanted collections")
+    if len(options.dids) > MAX_DIDS:
+        raise BadRequest("invalid subscriber options: too many wanted DIDs")
+    cursors = [v for k, v in query if k == "cursor"]
+    if cursors and cursors[0] != "":
+        try:
+            options.cursor = go_parse_int64(cursors[0])
+        except ValueError:
+            raise BadRequest(f"invalid cursor: {cursors[0]}")
+    sizes = [v for k, v in query if k == "maxMessageSizeBytes"]
+    if sizes:
+        try:
+            options.max_size = max(0, go_parse_int64(sizes[0]))
+        except ValueError:
+            options.max_size = 0
+    compress = [v for k, v in query if k == "compress"]
+    options.compress = (bool(compress) and compress[0] == "true") or "zstd" in headers.get("Socket-Encoding", "")
+    return options
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+
+
+class Journal:
+    """The `--record` and `--log` files; every write is flushed so a test can read at any time."""
+
+    def __init__(self, record_path: str | None, log_path: str | None):
+        self.record = open(record_path, "ab") if record_path else None
+        self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
+
+    def sent(self, payload: bytes) -> None:
+        if self.record:
+            self.record.write(payload + b"\n")
+            self.record.flush()
+
+    def log(self, event: str, **fields: Any) -> None:
+        if self.log_file:
+            self.log_file.write(json.dumps({"event": event, **fields}, ensure_ascii=False) + "\n")
+            self.log_file.flush()
+
+
+def make_server_connection_class():
+    from websockets.asyncio.server import ServerConnection
+    from websockets.frames import Frame, Opcode
+
+    class RecordingConnection(ServerConnection):
+        """Logs every pong and client message as it arrives, before the library handles it."""
+
+        journal: Journal | None = None
+        number = 0
+
+        def process_event(self, event: Any) -> None:
+            if self.journal is not None and isinstance(event, Frame):
+                if event.opcode is Opcode.PONG:
+                    self.journal.log("pong", conn=self.number, data=bytes(event.data).hex())
+                elif event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+                    data = bytes(event.data)
+                    self.journal.log("client_message", conn=self.number, opcode=event.opcode.name,
+                                     fin=event.fin, text=data.decode("utf-8", "replace"))
+            super().process_event(event)
+
+    return RecordingConnection
+
+
+class FakeJetstream:
+    def __init__(self, args: argparse.Namespace, events: list[Event]):
+        self.args = args
+        self.events = events
+        self.journal = Journal(args.record, args.log)
+        self.connections = 0
+        self.stop = asyncio.Event()
+        self.compressor = None
+        if args.zstd_dict:
+            import zstandard
+
+            with open(args.zstd_dict, "rb") as f:
+                dictionary = zstandard.ZstdCompressionDict(f.read())
+            self.compressor = zstandard.ZstdCompressor(dict_data=dictionary, write_dict_id=True, write_content_size=True)
+
+    async def process_request(self, connection: Any, request: Any) -> Any:
+        self.connections += 1
+        connection.number = self.connections
+        connection.journal = self.journal
+        url = urllib.parse.urlsplit(request.path)
+        query = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        self.journal.log("request", conn=connection.number, path=request.path, route=url.path, query=query,
+                         headers=list(request.headers.raw_items()), tls=ssl_object is not None,
+                         alpn=ssl_object.selected_alpn_protocol() if ssl_object else None)
+        if self.args.stall_handshake:
+            self.journal.log("stalled", conn=connection.number)
+            await self.stop.wait()
+            return connection.respond(503, "service not ready: shutting down")
+        if self.args.status is not None:
+            return self.reject(connection, self.args.status, self.args.body)
+        if url.path != self.args.path:
+            return self.reject(connection, 404, "Not Found")
+        try:
+            connection.options = parse_options(query, request.headers)
+        except BadRequest as error:
+            return self.reject(connection, 400, str(error))
+        if connection.options.compress and self.compressor is None:
+            return self.reject(connection, 400, "compression was requested but this fake server has no --zstd-dict")
+        return None
+
+    def reject(self, connection: Any, status: int, body: str) -> Any:
+        self.journal.log("rejected", conn=connection.number, status=status, body=body)
+        response = connection.respond(status, body)
+        return response
+
+    def selected(self, options: Options) -> list[Event]:
+        chosen = []
+        for event in self.events:
+            if options.cursor is not None and event.time_us < options.cursor:
+                continue
+            if options.max_size and len(event.payload) > options.max_size:
+                continue
+            if options.wants(event):
+                chosen.append(event)
+        return chosen
+
+    async def send_one(self, connection: Any, index: int, event: Event) -> None:
+        """One event, whole or in fragments, with pings between fragments or messages if asked.
+
+        The event is recorded as soon as its last frame is handed to the transport, before
+        waiting for the socket buffer to drain: a client that reads it and hangs up at once
+        (`--limit`) must still find it in the record.
+        """
+        args = self.args
+        payload = event.payload
+        binary = connection.options.compress
+        if binary:
+            payload = self.compressor.compress(payload)
+        protocol = connection.protocol
+        first = protocol.send_binary if binary else protocol.send_text
+        if args.ping_between and index > 0 and not args.fragment:
+            await self.ping(connection, f"ping-{connection.number}-{index}")
+        if not args.fragment or len(payload) <= args.fragment:
+            await self.write(connection, lambda: first(payload), event.payload)
+            return
+        chunks = [payload[i:i + args.fragment] for i in range(0, len(payload), args.fragment)]
+        for number, chunk in enumerate(chunks):
+            last = number == len(chunks) - 1
+            if number == 0:
+                await self.write(connection, lambda: first(chunk, fin=False), None)
+            else:
+                await self.write(connection, lambda: protocol.send_continuation(chunk, fin=last), event.payload if last else None)
+            if args.ping_between and not last:
+                await self.ping(connection, f"ping-{connection.number}-{index}-{number}")
+
+    async def write(self, connection: Any, frame: Any, record: bytes | None) -> None:
+        """Queue one frame on the sans-I/O protocol, write it out, record, then wait for drain."""
+        async with connection.send_context():
+            frame()
+            connection.send_data()
+            if record is not None:
+                self.journal.sent(record)
+
+    async def ping(self, connection: Any, text: str) -> None:
+        data = text.encode()
+        self.journal.log("ping", conn=connection.number, data=data.hex())
+        await connection.ping(data)  # does not wait for the pong; the log records it when it comes
+
+    async def handler(self, connection: Any) -> None:
+        args = self.args
+        number = connection.number
+        events = self.selected(connection.options)
+        self.journal.log("open", conn=number, selected=len(events), compressed=connection.options.compress)
+        sent = 0
+        ended = "all"
+        first = number == 1
+        try:
+            for index, event in enumerate(events):
+                if first and args.close_after is not None and sent == args.close_after:
+                    ended = "close"
+                    break
+                if first and args.drop_after is not None and sent == args.drop_after:
+                    ended = "drop"
+                    break
+                await self.send_one(connection, index, event)
+                sent += 1
+                if args.delay:
+                    await asyncio.sleep(args.delay)
+            else:
+                if first and args.close_after is not None and sent == args.close_after:
+                    ended = "close"
+                if first and args.drop_after is not None and sent == args.drop_after:
+                    ended = "drop"
+            if ended == "drop":
+                self.journal.log("aborted", conn=number, sent=sent)
+                connection.transport.abort()
+            elif ended == "all" and args.then_hold:
+                self.journal.log("holding", conn=number, sent=sent)
+                await connection.wait_closed()
+            else:
+                self.journal.log("close_sent", conn=number, code=1000, sent=sent)
+                await connection.close(1000, args.close_reason)
+        except Exception as error:  # a client going away mid-send is an ordinary test outcome
+            self.journal.log("send_failed", conn=number, sent=sent, error=f"{type(error).__name__}: {error}")
+        finally:
+            received = connection.protocol.close_rcvd
+            self.journal.log("closed", conn=number, sent=sent,
+                             client_close_code=received.code if received else None,
+                             client_close_reason=received.reason if received else None)
+
+    async def run(self) -> None:
+        from websockets.asyncio.server import serve
+
+        args = self.args
+        context = None
+        if args.tls_cert:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(args.tls_cert, args.tls_key)
+            if args.alpn:
+                context.set_alpn_protocols(args.alpn.split(","))
+        connection_class = make_server_connection_class()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+        async with serve(
+            self.handler, args.bind, args.port, ssl=context, process_request=self.process_request,
+            compression=None, ping_interval=None, max_size=args.max_client_message,
+            create_connection=connection_class, close_timeout=2,
+            open_timeout=None if args.stall_handshake else 10, server_header="fake-jetstream",
+        ) as server:
+            port = next(s.getsockname()[1] for s in server.sockets)
+            scheme = "wss" if context else "ws"
+            ready = {"port": port, "url": f"{scheme}://{args.bind}:{port}{args.path}", "events": len(self.events)}
+            print(json.dumps(ready), flush=True)
+            self.journal.log("listening", **ready)
+            try:
+                await asyncio.wait_for(self.stop.wait(), timeout=args.lifetime)
+            except asyncio.TimeoutError:
+                self.journal.log("lifetime_over", seconds=args.lifetime)
+            self.stop.set()
+            server.close()
+            try:
+                await asyncio.wait_for(server.wait_closed(), timeout=3)
+            except asyncio.TimeoutError:
+                pass
+
+
+# --------------------------------------------------------------------------------------------
+# Helper mode and the command line
+
+
+def make_cert(directory: str) -> None:
+    import trustme
+
+    os.makedirs(directory, exist_ok=True)
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1", "::1", "localhost")
+    paths = {"ca": os.path.join(directory, "ca.pem"), "cert": os.path.join(directory, "server.pem"),
+             "key": os.path.join(directory, "server.key")}
+    ca.cert_pem.write_to_path(paths["ca"])
+    with open(paths["cert"], "wb") as f:
+        for blob in leaf.cert_chain_pems:
+            f.write(blob.bytes())
+    leaf.private_key_pem.write_to_path(paths["key"])
+    print(json.dumps(paths), flush=True)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="fake_jetstream.py", description="Loopback Jetstream /subscribe server for tests.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    g = p.add_argument_group("listening")
+    g.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    g.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    g.add_argument("--path", default="/subscribe", help="the WebSocket route (default /subscribe)")
+    g.add_argument("--tls-cert", help="PEM certificate chain: serve wss://")
+    g.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    g.add_argument("--alpn", help="comma list of ALPN protocols the TLS server selects from, e.g. h2,http/1.1")
+    g.add_argument("--lifetime", type=float, default=60.0, help=f"exit after this many seconds (default 60, at most {MAX_LIFETIME:.0f})")
+    g.add_argument("--max-client-message", type=int, default=10_000_000, help="largest client message accepted")
+    g = p.add_argument_group("events")
+    g.add_argument("--events", action="append", default=[], metavar="FILE", help="JSONL file of events, sent verbatim (repeatable)")
+    g.add_argument("--generate", type=int, default=0, metavar="N", help="append N generated events")
+    g.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    g.add_argument("--start-time-us", type=int, default=1_779_719_100_000_000, help="first generated time_us (raised past loaded events)")
+    g.add_argument("--big-event", type=int, action="append", default=[], metavar="BYTES", help="append a post at least BYTES long (repeatable)")
+    g.add_argument("--zstd-dict", help="zstd dictionary for compress=true subscribers")
+    g = p.add_argument_group("behaviour and faults")
+    g.add_argument("--fragment", type=int, default=0, metavar="N", help="send each message as fragments of N bytes")
+    g.add_argument("--ping-between", action="store_true", help="send a ping between fragments (or between messages without --fragment)")
+    g.add_argument("--delay", type=float, default=0.0, metavar="SECONDS", help="pause after each event")
+    g.add_argument("--close-after", type=int, metavar="K", help="first connection: send close 1000 after K events")
+    g.add_argument("--close-reason", default="", help="reason text for the close frames this server sends")
+    g.add_argument("--drop-after", type=int, metavar="K", help="first connection: abort TCP (no close frame) after K events")
+    g.add_argument("--then-hold", action="store_true", help="after the last event keep the connection open, sending nothing")
+    g.add_argument("--status", type=int, help="refuse every upgrade with this HTTP status")
+    g.add_argument("--body", default="", help="plain-text body for --status")
+    g.add_argument("--stall-handshake", action="store_true", help="accept TCP and TLS, never answer the HTTP upgrade")
+    g = p.add_argument_group("records")
+    g.add_argument("--record", metavar="FILE", help="append each sent message + newline")
+    g.add_argument("--log", metavar="FILE", help="append JSON lines describing requests, pings, pongs and closes")
+    g = p.add_argument_group("helper mode")
+    g.add_argument("--make-cert", metavar="DIR", help="write ca.pem, server.pem and server.key into DIR and exit")
+    args = p.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
+    if not 0 < args.lifetime <= MAX_LIFETIME:
+        p.error(f"--lifetime must be in (0, {MAX_LIFETIME:.0f}]")
+    if args.fragment < 0 or args.generate < 0:
+        p.error("--fragment and --generate must not be negative")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if args.make_cert:
+        make_cert(args.make_cert)
+        return 0
+    events = load_events(args)
+    try:
+        asyncio.run(FakeJetstream(args, events).run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
