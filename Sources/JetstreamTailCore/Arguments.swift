@@ -65,6 +65,19 @@ public enum Arguments {
         Flag("--cacert", value: "FILE", help: "Verify the server with the CA certificates in this PEM file") { s, v throws(UsageError) in s.config.caCertPath = try OptionValue.readableFile(v, option: "--cacert") },
         Flag("--insecure", "k", help: "Skip checking the server's certificate and name") { s, _ in s.config.insecure = true },
         Flag("--stats-interval", value: "SECONDS", help: "Seconds between stats lines on stderr; 0 turns them off (default \(OptionValue.formatSeconds(defaults.statsInterval)))") { s, v throws(UsageError) in s.config.statsInterval = try ParseState.seconds(v, "--stats-interval", allowZero: true) },
+        Flag("--max-reconnects", value: "N", help: "Exit 1 after N reconnects in a row without a healthy connection (default: never give up)") { s, v throws(UsageError) in s.config.maxReconnects = Int(try ParseState.integer(v, "--max-reconnects", in: 0...Int64(Int32.max))) },
+        Flag("--backoff", value: "SECONDS", help: "First reconnect delay ceiling; it doubles on each failure, with full jitter (default \(OptionValue.formatSeconds(defaults.backoffInitial)))") { s, v throws(UsageError) in s.config.backoffInitial = try ParseState.seconds(v, "--backoff", allowZero: true) },
+        Flag("--backoff-max", value: "SECONDS", help: "Longest reconnect delay (default \(OptionValue.formatSeconds(defaults.backoffMax)))") { s, v throws(UsageError) in s.config.backoffMax = try ParseState.seconds(v, "--backoff-max", allowZero: true) },
+        Flag("--keepalive", value: "SECONDS", help: "Send a ping this often; 0 sends none (default \(OptionValue.formatSeconds(defaults.keepalive)))") { s, v throws(UsageError) in s.config.keepalive = try ParseState.seconds(v, "--keepalive", allowZero: true) },
+        Flag("--idle-timeout", value: "SECONDS", help: "Reconnect when nothing arrives for this long; 0 waits forever (default \(OptionValue.formatSeconds(defaults.idleTimeout)))") { s, v throws(UsageError) in s.config.idleTimeout = try ParseState.seconds(v, "--idle-timeout", allowZero: true) },
+        Flag("--rewind", value: "SECONDS", help: "On reconnect, resume this long before the last event written and skip what was already written (default \(OptionValue.formatSeconds(defaults.rewind)))") { s, v throws(UsageError) in s.config.rewind = try ParseState.seconds(v, "--rewind", allowZero: true) },
+        Flag("--buffer", value: "EVENTS", help: "Most events waiting for stdout (default \(defaults.bufferEvents))") { s, v throws(UsageError) in s.config.bufferEvents = Int(try ParseState.integer(v, "--buffer", in: 1...100_000_000)) },
+        Flag("--buffer-bytes", value: "BYTES", help: "Most bytes waiting for stdout (default \(OptionValue.formatBytes(Int64(defaults.bufferBytes))))") { s, v throws(UsageError) in s.config.bufferBytes = try ParseState.bytes(v, "--buffer-bytes") },
+        Flag("--on-full", value: "POLICY", help: "When stdout falls behind and the buffer is full: block (pause reading; lossless) or drop (drop the oldest, counted) (default \(defaults.onFull.rawValue))") { s, v throws(UsageError) in
+            guard let policy = OverflowPolicy(rawValue: v) else { throw .invalidValue(v, option: "--on-full", reason: "expected block or drop") }
+            s.config.onFull = policy
+        },
+        Flag("--max-lag", value: "EVENTS", help: "With --on-full drop, warn once this many events wait for stdout (default \(defaults.maxLag))") { s, v throws(UsageError) in s.config.maxLag = Int(try ParseState.integer(v, "--max-lag", in: 1...100_000_000)) },
         Flag("--quiet", "q", help: "Print nothing on stderr but errors") { s, _ in s.config.quiet = true },
         Flag("--help", "h", help: "Show this help and exit") { s, _ in s.stop = .help },
         Flag("--version", "V", help: "Show the version and exit") { s, _ in s.stop = .version },

@@ -201,7 +201,7 @@ struct HTTPResponseHead {
     }
 }
 
-private extension String {
+extension String {
     /// Without leading and trailing spaces and tabs (HTTP's OWS).
     func trimmingWhitespace() -> String {
         let scalars = unicodeScalars

@@ -216,7 +216,8 @@ public enum Handshake {
             guard let n = try? receiveMore(into: &raw, from: transport, deadline: bodyDeadline), n > 0 else { break }
         }
         return .rejected(status: head.status, statusLine: head.statusLine,
-                         body: HandshakeError.visible(preview().bytes))
+                         body: HandshakeError.visible(preview().bytes),
+                         retryAfter: head.values("retry-after").first.flatMap(HandshakeError.retryAfterSeconds))
     }
 
     /// Appends up to 4 KiB from `transport` to `bytes`; returns what `receive` returned.
@@ -243,7 +244,8 @@ public enum Handshake {
 public enum HandshakeError: Error, Equatable, CustomStringConvertible {
     /// Any final status but 101. `body` is the start of the body (at most 512 bytes), decoded as
     /// UTF-8 with replacement, trimmed, and with control characters escaped.
-    case rejected(status: Int, statusLine: String, body: String)
+    /// `retryAfter`: the delay a 429 or 503 asked for in `Retry-After` (delta-seconds form only).
+    case rejected(status: Int, statusLine: String, body: String, retryAfter: Double? = nil)
     /// RFC 6455 §4.1: `Sec-WebSocket-Accept` missing (`got` nil) or not the hash of our key.
     case badAccept(expected: String, got: String?)
     /// RFC 6455 §4.1: a 101 without `Upgrade: websocket`.
@@ -266,9 +268,16 @@ public enum HandshakeError: Error, Equatable, CustomStringConvertible {
     /// Whether reconnecting later may succeed: server errors (5xx), 408 Request Timeout, 429 Too
     /// Many Requests, a timeout or an early close. Other refusals and protocol violations will
     /// repeat, so they end the run.
+    /// Reads `Retry-After` as delta-seconds (RFC 9110 §10.2.3); the HTTP-date form is ignored.
+    static func retryAfterSeconds(_ value: String) -> Double? {
+        let trimmed = value.trimmingWhitespace()
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 9, trimmed.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Double(trimmed)
+    }
+
     public var isRetryable: Bool {
         switch self {
-        case .rejected(let status, _, _): return (500..<600).contains(status) || status == 408 || status == 429
+        case .rejected(let status, _, _, _): return (500..<600).contains(status) || status == 408 || status == 429
         case .timeout, .closedBeforeResponse: return true
         default: return false
         }
@@ -276,7 +285,7 @@ public enum HandshakeError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .rejected(_, statusLine, body):
+        case let .rejected(_, statusLine, body, _):
             return "server refused the upgrade: \(statusLine)" + (body.isEmpty ? "" : ": \(body)")
         case let .badAccept(expected, got?):
             return "wrong Sec-WebSocket-Accept in the 101 response: got \(got), expected \(expected)"

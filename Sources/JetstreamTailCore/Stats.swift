@@ -2,13 +2,21 @@
 ///
 /// Fields: `events` (messages received), `written` (lines written to stdout), `bytes` (message
 /// bytes received), `rate` (events per second since the previous line), `lag` (now minus the last
-/// event's `time_us`), `rejected` (messages that were not a JSON object), `reconnects`.
+/// event's `time_us`), `rejected` (messages that were not a JSON object), `reconnects`, `backoff`
+/// (the current reconnect delay ceiling), `dropped` (events discarded by `--on-full drop`), `queued`
+/// (events waiting for stdout), `duplicates` (replayed events skipped after a reconnect), `cause`
+/// (why the last reconnect happened, `-` before any).
 public struct Stats: Sendable {
     public var eventsReceived: UInt64 = 0
     public var eventsWritten: UInt64 = 0
     public var bytesReceived: UInt64 = 0
     public var rejected: UInt64 = 0
     public var reconnects: UInt64 = 0
+    public var dropped: UInt64 = 0
+    public var duplicates: UInt64 = 0
+    public var queued: Int = 0
+    public var backoff: Double = 0
+    public var lastCause: String? = nil
     /// `time_us` of the last event that carried one.
     public var lastTimeUS: Int64? = nil
 
@@ -44,7 +52,7 @@ public struct Stats: Sendable {
 
     private func fields(rate: Double, nowUS: Int64) -> String {
         let lagText = lag(nowUS: nowUS).map { Self.format($0, digits: 1) + "s" } ?? "-"
-        return "events=\(eventsReceived) written=\(eventsWritten) bytes=\(bytesReceived) rate=\(Int(rate.rounded()))/s lag=\(lagText) rejected=\(rejected) reconnects=\(reconnects)"
+        return "events=\(eventsReceived) written=\(eventsWritten) bytes=\(bytesReceived) rate=\(Int(rate.rounded()))/s lag=\(lagText) rejected=\(rejected) reconnects=\(reconnects) backoff=\(Self.format(backoff, digits: 1))s dropped=\(dropped) queued=\(queued) duplicates=\(duplicates) cause=\(lastCause ?? "-")"
     }
 
     /// Fixed-point formatting without Foundation.

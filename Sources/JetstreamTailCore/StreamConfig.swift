@@ -57,6 +57,30 @@ public struct StreamConfig: Sendable, Equatable {
     /// Silence everything on stderr but errors.
     public var quiet: Bool = false
 
+    // Reconnects and resume.
+    /// First reconnect delay ceiling, in seconds; it doubles per failed attempt.
+    public var backoffInitial: Double = 0.25
+    /// Largest reconnect delay, in seconds.
+    public var backoffMax: Double = 30
+    /// Give up (exit 1) after this many reconnects in a row without a healthy connection; nil: never.
+    public var maxReconnects: Int? = nil
+    /// Seconds between keepalive pings; 0 sends none.
+    public var keepalive: Double = 20
+    /// Reconnect when nothing at all arrives for this many seconds; 0 never.
+    public var idleTimeout: Double = 60
+    /// How far before the last written event a reconnect resumes, in seconds.
+    public var rewind: Double = 5
+
+    // The queue between the socket reader and the stdout writer.
+    /// Most events queued for stdout.
+    public var bufferEvents: Int = 50_000
+    /// Most bytes queued for stdout.
+    public var bufferBytes: Int = 16 << 20
+    /// What a full queue does to the reader.
+    public var onFull: OverflowPolicy = .block
+    /// With `--on-full drop`, warn once this many events wait in the queue.
+    public var maxLag: Int = 10_000
+
     public init() {}
 
     public static let maxCollections = 100

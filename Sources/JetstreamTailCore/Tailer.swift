@@ -1,33 +1,62 @@
-/// The tail loop: connect, subscribe, read events, write them to stdout, report stats.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The tail loop: connect, subscribe, read events, hand them to the stdout writer, reconnect and
+/// resume when the connection is lost.
 ///
-/// One thread does everything: it reads the socket until no complete message is left, flushes
-/// stdout when the socket goes idle (and at least every 100 ms while it is busy), and waits in
-/// `poll(2)` with a timeout that also drives the stats line and notices a stop request.
+/// Two threads. This one (the reader) owns the socket: it parses frames, answers pings, scans each
+/// event, skips replayed duplicates, and copies events into batches. The writer thread
+/// (`StdoutWriter`) writes batches to stdout. Between them sits a bounded `BatchQueue`, so a slow
+/// stdout never delays a pong, and memory stays bounded however long stdout stalls.
+///
+/// Batches go to the writer when full, when the socket goes idle, and at least every 100 ms, so a
+/// slow stream still shows up at once in `| jq` while a fast one leaves in large writes.
 public final class Tailer {
     private let config: StreamConfig
-    private let output: OutputWriter
     private let diagnostics: Diagnostics
     private let shouldStop: @Sendable () -> Bool
+    private let queue: BatchQueue
+    private let writer: StdoutWriter
     public private(set) var stats = Stats()
+
+    private var batch: Batch
+    private var tracker: ResumeTracker
+    private var backoff: Backoff
+    private var accepted: UInt64 = 0
+    private var nextStats: UInt64 = .max
+    private var backlogWarned = false
 
     /// Longest single wait, so a stop request that races a `poll` is still seen promptly.
     private static let maxWait = 0.25
-    /// Longest time a written line may sit in the output buffer while the socket stays busy.
+    /// Longest time an event may wait in a batch while the socket stays busy.
     private static let flushInterval: UInt64 = 100_000_000
+    /// A connection open this long that delivered events resets the backoff.
+    private static let healthyAfter: UInt64 = 30_000_000_000
     /// Rejected messages reported one by one before they are only counted in the stats.
     private static let rejectionReports: UInt64 = 5
 
-    public init(config: StreamConfig, output: OutputWriter = OutputWriter(), diagnostics: Diagnostics, shouldStop: @escaping @Sendable () -> Bool) {
+    public init(config: StreamConfig, diagnostics: Diagnostics, outputFD: Int32 = 1, shouldStop: @escaping @Sendable () -> Bool) {
         self.config = config
-        self.output = output
         self.diagnostics = diagnostics
         self.shouldStop = shouldStop
+        queue = BatchQueue(maxEvents: config.bufferEvents, maxBytes: config.bufferBytes, policy: config.onFull)
+        writer = StdoutWriter(queue: queue, fd: outputFD)
+        batch = queue.emptyBatch()
+        tracker = ResumeTracker(rewindSeconds: config.rewind, tracksIdentities: config.endpoints.count > 1)
+        backoff = Backoff(initial: config.backoffInitial, cap: config.backoffMax)
     }
 
-    /// Why the loop ended.
-    enum Ending {
-        case finished          // --limit reached or a stop request: close politely
-        case stdoutClosed      // the reader of stdout went away: leave quietly
+    /// How a run ends.
+    enum Ending: Error {
+        /// `--limit` reached or a stop request: close politely, write what is queued.
+        case finished
+        /// The reader of stdout went away: leave quietly.
+        case stdoutClosed
+        /// Something reconnecting cannot fix; the message is printed.
+        case fatal(String)
     }
 
     /// Runs until the limit, a stop request, a closed stdout or a fatal error; returns the exit status.
@@ -35,62 +64,141 @@ public final class Tailer {
         if config.insecure {
             diagnostics.warning("--insecure: TLS certificates and host names are not verified")
         }
-        let endpoint = config.endpoints[0]
-        let target = SubscribeURL.target(for: endpoint, config: config, cursor: config.cursor)
-        let options = WebSocketConnection.Options(
+        if config.statsInterval > 0 { nextStats = MonotonicClock.now() &+ UInt64(config.statsInterval * 1e9) }
+        writer.start()
+        let ending = connectLoop()
+        switch ending {
+        case .stdoutClosed:
+            queue.close()
+            writer.join()
+            return .success
+        case .finished, .fatal:
+            publishBatch(final: true)
+            queue.close()
+            writer.join()
+            updateWrittenCount()
+            if case .fatal(let message) = ending {
+                diagnostics.error(message)
+                diagnostics.note(stats.summaryLine())
+                return .failure
+            }
+            diagnostics.note(stats.summaryLine())
+            return .success
+        }
+    }
+
+    // MARK: - Connections
+
+    /// Connects, pumps, and reconnects with backoff until the run ends.
+    private func connectLoop() -> Ending {
+        var endpointIndex = 0
+        var failuresInARow = 0
+        var everConnected = false
+        while true {
+            if shouldStop() { return .finished }
+            let endpoint = config.endpoints[endpointIndex]
+            let cursor = tracker.resumeCursor(endpointIndex: endpointIndex, initial: config.cursor)
+            let target = SubscribeURL.target(for: endpoint, config: config, cursor: cursor)
+            var failure: any Error
+            var delivered: UInt64 = 0
+            var connectedAt: UInt64 = 0
+            do {
+                let connection = try WebSocketConnection(endpoint: endpoint, target: target, options: connectionOptions)
+                connectedAt = MonotonicClock.now()
+                if !everConnected { diagnostics.note("connected to \(endpoint)") }
+                else { diagnostics.note("reconnected to \(endpoint)" + (cursor.map { " from cursor \($0)" } ?? "")) }
+                everConnected = true
+                tracker.beginConnection(endpointIndex: endpointIndex)
+                let before = accepted &+ stats.duplicates
+                do {
+                    try pump(connection, endpointIndex: endpointIndex)
+                    connection.close()
+                    return .finished
+                } catch let ending as Ending {
+                    switch ending {
+                    case .stdoutClosed: connection.abort()
+                    case .finished: connection.close()
+                    case .fatal: connection.abort()
+                    }
+                    return ending
+                } catch {
+                    connection.abort()
+                    failure = error
+                }
+                delivered = accepted &+ stats.duplicates &- before
+            } catch {
+                failure = error
+            }
+            if let fatal = Self.fatalReason(failure, everConnected: everConnected) {
+                return .fatal("\(endpoint): \(fatal)")
+            }
+            // The connection was lost or could not be made: back off, then try the next host.
+            if delivered > 0, MonotonicClock.now() &- connectedAt >= Self.healthyAfter {
+                backoff.reset()
+                failuresInARow = 0
+            }
+            failuresInARow += 1
+            if let max = config.maxReconnects, failuresInARow > max {
+                return .fatal("\(endpoint): \(Self.describe(failure)); giving up after \(max) reconnect\(max == 1 ? "" : "s")")
+            }
+            var delay = backoff.next()
+            if case HandshakeError.rejected(let status, _, _, let retryAfter?) = failure, status == 429 || status == 503 {
+                delay = max(delay, min(retryAfter, 3600))
+            }
+            stats.reconnects &+= 1
+            stats.lastCause = Self.cause(failure)
+            stats.backoff = backoff.ceiling
+            diagnostics.note("\(endpoint): \(Self.describe(failure)); reconnecting in \(Stats.format(delay, digits: 1))s")
+            if let ending = sleep(seconds: delay) { return ending }
+            endpointIndex = (endpointIndex + 1) % config.endpoints.count
+        }
+    }
+
+    private var connectionOptions: WebSocketConnection.Options {
+        WebSocketConnection.Options(
             maxMessageSize: config.maxMessageSize,
             connectTimeout: config.connectTimeout,
             tls: .init(caCertPath: config.caCertPath, insecure: config.insecure)
         )
-        let connection: WebSocketConnection
-        do {
-            connection = try WebSocketConnection(endpoint: endpoint, target: target, options: options)
-        } catch {
-            diagnostics.error("\(endpoint): \(Self.describe(error))")
-            return .failure
-        }
-        diagnostics.note("connected to \(endpoint)")
-
-        do {
-            switch try pump(connection) {
-            case .finished:
-                try output.flush()
-                connection.close()
-                finish()
-                return .success
-            case .stdoutClosed:
-                connection.abort()
-                return .success
-            }
-        } catch let error as OutputError where error.isBrokenPipe {
-            connection.abort()
-            return .success
-        } catch {
-            try? output.flush()
-            connection.abort()
-            diagnostics.error("\(endpoint): \(Self.describe(error))")
-            finish()
-            return .failure
-        }
     }
 
-    /// Reads and writes until the connection ends (throws) or the run is over (returns).
-    private func pump(_ connection: WebSocketConnection) throws -> Ending {
-        let statsEvery = config.statsInterval > 0 ? UInt64(config.statsInterval * 1e9) : nil
-        var nextStats = statsEvery.map { MonotonicClock.now() &+ $0 } ?? .max
-        while true {
+    /// Waits out a backoff delay, still publishing output, printing stats and watching for a stop.
+    private func sleep(seconds: Double) -> Ending? {
+        publishBatch(final: false)
+        let until = Deadline.after(seconds: seconds)
+        while !until.hasPassed {
             if shouldStop() { return .finished }
+            if case .stdoutClosed? = writerStatus() { return .stdoutClosed }
+            let slice = until.earlier(.after(seconds: Self.maxWait))
+            _ = poll(nil, 0, slice.pollTimeout)
+            reportStatsIfDue(now: MonotonicClock.now())
+        }
+        return nil
+    }
+
+    // MARK: - Reading
+
+    /// Reads one connection until it fails (throws its error) or the run ends (throws `Ending`).
+    private func pump(_ connection: WebSocketConnection, endpointIndex: Int) throws {
+        let keepaliveNS = config.keepalive > 0 ? UInt64(config.keepalive * 1e9) : UInt64.max
+        let idleNS = config.idleTimeout > 0 ? UInt64(config.idleTimeout * 1e9) : UInt64.max
+        var lastPing = MonotonicClock.now()
+        while true {
+            if shouldStop() { throw Ending.finished }
             var incoming = try connection.next(deadline: Deadline(nanoseconds: 0))
             if incoming == nil {
-                try output.flush()
+                // The socket is idle: let the writer have what we hold, then wait.
+                try publishOrThrow()
                 var wait = Deadline.after(seconds: Self.maxWait)
                 if nextStats != .max { wait = wait.earlier(Deadline(nanoseconds: nextStats)) }
+                if keepaliveNS != .max { wait = wait.earlier(Deadline(nanoseconds: lastPing &+ keepaliveNS)) }
+                if idleNS != .max { wait = wait.earlier(Deadline(nanoseconds: connection.lastReceiveAt &+ idleNS)) }
                 incoming = try connection.next(deadline: wait)
             }
             if let incoming {
                 switch incoming {
                 case .text(let payload):
-                    if try accept(payload) { return .finished }
+                    try accept(payload, endpointIndex: endpointIndex)
                 case .binary:
                     stats.eventsReceived &+= 1
                     reject("binary message ignored (compressed streams are not supported yet)")
@@ -99,27 +207,39 @@ public final class Tailer {
                 }
             }
             let now = MonotonicClock.now()
-            if output.pendingBytes > 0, now &- output.lastFlush >= Self.flushInterval { try output.flush() }
-            if now >= nextStats {
-                diagnostics.note(stats.intervalLine(now: now))
-                nextStats = now &+ statsEvery!
+            if !batch.isEmpty, now &- batch.openedAt >= Self.flushInterval { try publishOrThrow() }
+            reportStatsIfDue(now: now)
+            if now &- lastPing >= keepaliveNS {
+                try connection.ping()
+                lastPing = now
             }
+            if now &- connection.lastReceiveAt >= idleNS { throw IdleTimeout(seconds: config.idleTimeout) }
         }
     }
 
-    /// Counts and writes one event; true when `--limit` is reached.
-    private func accept(_ payload: UnsafeRawBufferPointer) throws -> Bool {
+    /// Counts, checks and queues one event; throws `Ending.finished` at `--limit`.
+    @inline(__always)
+    private func accept(_ payload: UnsafeRawBufferPointer, endpointIndex: Int) throws {
         stats.eventsReceived &+= 1
         stats.bytesReceived &+= UInt64(payload.count)
         guard let event = EventScanner.scan(payload) else {
             reject("message is not a JSON object (\(payload.count) bytes), skipped")
-            return false
+            return
+        }
+        guard tracker.admit(event, bytes: payload, endpointIndex: endpointIndex) else {
+            stats.duplicates &+= 1
+            return
         }
         if let t = event.timeUS { stats.lastTimeUS = t }
-        try output.writeLine(payload)
-        stats.eventsWritten &+= 1
-        if let limit = config.limit, stats.eventsWritten >= UInt64(limit) { return true }
-        return false
+        let now = MonotonicClock.now()
+        if !batch.append(payload, now: now) {
+            try publishOrThrow()
+            batch = queue.emptyBatch(minimum: payload.count + 1)
+            _ = batch.append(payload, now: now)
+        }
+        if tracker.last != nil, event.timeUS != nil { batch.last = tracker.last }
+        accepted &+= 1
+        if let limit = config.limit, accepted >= UInt64(limit) { throw Ending.finished }
     }
 
     private func reject(_ why: String) {
@@ -129,8 +249,104 @@ public final class Tailer {
         }
     }
 
-    private func finish() {
-        diagnostics.note(stats.summaryLine())
+    // MARK: - Handing batches to the writer
+
+    /// Hands the current batch to the writer; throws `Ending.stdoutClosed`/`.fatal` if the writer stopped.
+    private func publishOrThrow() throws {
+        guard !batch.isEmpty else { return }
+        while true {
+            switch queue.push(batch, deadline: .after(seconds: Self.maxWait)) {
+            case .queued(let dropped):
+                batch = queue.emptyBatch()
+                if dropped > 0 { stats.dropped &+= UInt64(dropped) }
+                watchBacklog()
+                return
+            case .full:
+                // `--on-full block`: the reader waits for the writer (TCP pushes back to the server).
+                reportStatsIfDue(now: MonotonicClock.now())
+                if shouldStop() { continue }
+            case .writerStopped(let error):
+                throw error.isBrokenPipe ? Ending.stdoutClosed : Ending.fatal(error.description)
+            }
+        }
+    }
+
+    /// The last hand-off at the end of a run; a writer that stopped has said why already.
+    private func publishBatch(final: Bool) {
+        do { try publishOrThrow() } catch {}
+    }
+
+    private func writerStatus() -> Ending? {
+        if batch.isEmpty { return nil }
+        do { try publishOrThrow(); return nil } catch let e as Ending { return e } catch { return nil }
+    }
+
+    private func watchBacklog() {
+        guard config.onFull == .drop else { return }
+        let depth = queue.depth.events
+        if depth > config.maxLag, !backlogWarned {
+            backlogWarned = true
+            diagnostics.warning("stdout is falling behind: \(depth) events queued (--max-lag \(config.maxLag)); the oldest are dropped when the queue is full")
+        } else if depth <= config.maxLag / 2 {
+            backlogWarned = false
+        }
+    }
+
+    private func updateWrittenCount() {
+        stats.eventsWritten = queue.flushedState.events
+        stats.queued = queue.depth.events
+    }
+
+    private func reportStatsIfDue(now: UInt64) {
+        guard now >= nextStats else { return }
+        updateWrittenCount()
+        stats.backoff = backoff.ceiling
+        diagnostics.note(stats.intervalLine(now: now))
+        nextStats = now &+ UInt64(config.statsInterval * 1e9)
+    }
+
+    // MARK: - Errors
+
+    /// Non-nil when retrying cannot help: the server refused the request (4xx other than 408 and
+    /// 429), the certificate does not verify, or the first connection named a host that does not exist.
+    static func fatalReason(_ error: any Error, everConnected: Bool) -> String? {
+        switch error {
+        case let e as HandshakeError where !e.isRetryable:
+            if case .rejected = e { return e.description }
+            return nil  // a malformed or wrong upgrade response: a protocol failure, retried
+        case let e as TransportError:
+            if case .tls(_, verification: true) = e { return e.description }
+            if case .resolve = e, !everConnected { return e.description }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// A short token for the stats line's `cause` field.
+    static func cause(_ error: any Error) -> String {
+        switch error {
+        case ConnectionError.closedWithoutCloseFrame: return "eof"
+        case let e as ServerClosed: return "close-\(e.code.map(String.init) ?? "none")"
+        case let e as ProtocolError: return "protocol-\(e.closeCode)"
+        case is IdleTimeout: return "idle-timeout"
+        case let e as HandshakeError:
+            switch e {
+            case .rejected(let status, _, _, _): return "http-\(status)"
+            case .timeout: return "handshake-timeout"
+            default: return "handshake"
+            }
+        case let e as TransportError:
+            switch e {
+            case .resolve: return "dns"
+            case .connect: return "connect"
+            case .connectTimeout: return "connect-timeout"
+            case .tls: return "tls"
+            case .io: return "io"
+            case .sendTimeout: return "send-timeout"
+            }
+        default: return "error"
+        }
     }
 
     /// One line for any error the loop can meet.
@@ -153,4 +369,10 @@ struct ServerClosed: Error, CustomStringConvertible {
         let codeText = code.map { " (code \($0)\(reason.isEmpty ? "" : ": \(reason)"))" } ?? ""
         return "server closed the connection" + codeText
     }
+}
+
+/// Nothing at all arrived for `--idle-timeout` seconds: the connection is presumed dead.
+struct IdleTimeout: Error, CustomStringConvertible {
+    var seconds: Double
+    var description: String { "nothing received for \(Stats.format(seconds, digits: 1))s" }
 }

@@ -10,6 +10,8 @@ public final class WebSocketConnection {
     private let buffer: ReadBuffer
     private let reader: MessageReader
     private var closeSent = false
+    /// When bytes last arrived (monotonic nanoseconds): the idle timeout counts from here.
+    public private(set) var lastReceiveAt: UInt64 = MonotonicClock.now()
     /// Read size asked of the transport each time: large reads mean few system calls.
     private static let readChunk = 64 * 1024
 
@@ -105,6 +107,7 @@ public final class WebSocketConnection {
             guard let n = try transport.receive(into: buffer.writable, deadline: deadline) else { return nil }
             if n == 0 { throw ConnectionError.closedWithoutCloseFrame }
             buffer.commit(n)
+            lastReceiveAt = MonotonicClock.now()
             readOnce = true
         }
     }

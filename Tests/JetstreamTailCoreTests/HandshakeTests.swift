@@ -257,7 +257,7 @@ private final class ScriptedTransport: Transport {
     @Test func keepsAtMost512BytesOfTheBody() throws {
         let body = String(repeating: "x", count: 2000)
         let error = refusal(ScriptedTransport("HTTP/1.1 404 Not Found\r\n\r\n" + body, maxPerReceive: 100))
-        guard case .rejected(404, _, let kept)? = error else {
+        guard case .rejected(404, _, let kept, _)? = error else {
             Issue.record("expected a 404 refusal, got \(String(describing: error))")
             return
         }
@@ -277,6 +277,13 @@ private final class ScriptedTransport: Transport {
         let error = refusal(transport)
         #expect(error == .rejected(status: 429, statusLine: "HTTP/1.1 429 Too Many Requests", body: "slow"))
         #expect(error?.isRetryable == true)
+    }
+
+    @Test func readsRetryAfterSeconds() {
+        let transport = ScriptedTransport([.bytes(Array("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 4\r\n\r\nslow".utf8))])
+        #expect(refusal(transport) == .rejected(status: 429, statusLine: "HTTP/1.1 429 Too Many Requests", body: "slow", retryAfter: 7))
+        #expect(HandshakeError.retryAfterSeconds("Wed, 21 Oct 2015 07:28:00 GMT") == nil)
+        #expect(HandshakeError.retryAfterSeconds(" 120 ") == 120)
     }
 
     @Test func keepsThePartialBodyWhenTheGracePeriodEnds() {
