@@ -1,0 +1,99 @@
+import Testing
+@testable import JetstreamTailCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct EventQueueTests {
+    private func batch(_ q: BatchQueue, _ lines: [String], mark: Int64? = nil) -> Batch {
+        let b = q.emptyBatch()
+        for var line in lines {
+            let ok = line.withUTF8 { b.append(UnsafeRawBufferPointer($0), now: 1) }
+            #expect(ok)
+        }
+        if let mark { b.last = ResumeMark(timeUS: mark) }
+        return b
+    }
+
+    @Test func batchAppendsLinesWithNewlines() {
+        let q = BatchQueue(maxEvents: 10, maxBytes: 1000, policy: .block)
+        let b = batch(q, ["{}", "[1]"])
+        #expect(Array(b.bytes) == Array("{}\n[1]\n".utf8))
+        #expect(b.events == 2)
+    }
+
+    @Test func batchRefusesALineThatDoesNotFit() {
+        let b = Batch(capacity: 4)
+        #expect(b.append(UnsafeRawBufferPointer(start: nil, count: 0), now: 0))
+        "abcd".utf8CString.withUnsafeBytes { raw in
+            #expect(!b.append(UnsafeRawBufferPointer(rebasing: raw.prefix(4)), now: 0))
+        }
+    }
+
+    @Test func dropPolicyDiscardsTheOldestAndCountsThem() {
+        let q = BatchQueue(maxEvents: 3, maxBytes: 1 << 20, policy: .drop)
+        #expect(q.push(batch(q, ["1", "2"]), deadline: .never) == .queued(dropped: 0))
+        #expect(q.push(batch(q, ["3"]), deadline: .never) == .queued(dropped: 0))
+        #expect(q.push(batch(q, ["4", "5"]), deadline: .never) == .queued(dropped: 2))
+        #expect(q.depth.events == 3)
+    }
+
+    @Test func blockPolicyWaitsAndReportsFull() {
+        let q = BatchQueue(maxEvents: 2, maxBytes: 1 << 20, policy: .block)
+        #expect(q.push(batch(q, ["1", "2"]), deadline: .never) == .queued(dropped: 0))
+        #expect(q.push(batch(q, ["3"]), deadline: .after(seconds: 0.01)) == .full)
+        #expect(q.depth.events == 2)
+    }
+
+    @Test func oneBatchAlwaysFitsAnEmptyQueue() {
+        let q = BatchQueue(maxEvents: 1, maxBytes: 1, policy: .block)
+        #expect(q.push(batch(q, ["a big one", "and more"]), deadline: .never) == .queued(dropped: 0))
+    }
+
+    @Test func writerThreadWritesInOrderAndTracksTheFlushedMark() throws {
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        let q = BatchQueue(maxEvents: 100, maxBytes: 1 << 20, policy: .block)
+        let w = StdoutWriter(queue: q, fd: fds[1])
+        w.start()
+        for i in 0..<20 {
+            #expect(q.push(batch(q, ["{\"i\":\(i)}"], mark: Int64(i)), deadline: .never) == .queued(dropped: 0))
+        }
+        q.close()
+        w.join()
+        close(fds[1])
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            out += chunk[0..<n]
+        }
+        close(fds[0])
+        #expect(String(decoding: out, as: UTF8.self) == (0..<20).map { "{\"i\":\($0)}\n" }.joined())
+        #expect(q.flushedState.events == 20)
+        #expect(q.flushedState.mark?.timeUS == 19)
+    }
+
+    @Test func aClosedPipeStopsTheWriterAndTellsTheReader() throws {
+        signal(SIGPIPE, SIG_IGN)
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        close(fds[0])
+        let q = BatchQueue(maxEvents: 100, maxBytes: 1 << 20, policy: .block)
+        let w = StdoutWriter(queue: q, fd: fds[1])
+        w.start()
+        _ = q.push(batch(q, ["{}"]), deadline: .never)
+        var result = BatchQueue.PushResult.full
+        for _ in 0..<200 {
+            result = q.push(batch(q, ["{}"]), deadline: .after(seconds: 0.01))
+            if case .writerStopped = result { break }
+            usleep(5000)
+        }
+        guard case .writerStopped(let error) = result else { Issue.record("writer did not stop: \(result)"); return }
+        #expect(error.isBrokenPipe)
+        q.close()
+        w.join()
+        close(fds[1])
+    }
+}
