@@ -34,6 +34,7 @@ extension Arguments {
           0  stopped normally: --limit reached, interrupted, or stdout closed (| head)
           1  runtime failure, such as the server refusing the subscription
           2  usage error
+          130  a second interrupt (Ctrl-C) while stopping
 
         Full documentation: man jetstream-tail
 

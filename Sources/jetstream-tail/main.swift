@@ -15,7 +15,7 @@ func installSignalHandlers() {
     signal(SIGPIPE, SIG_IGN)
     var action = sigaction()
     action.__sigaction_handler.sa_handler = { _ in
-        if stopRequests.wrappingAdd(1, ordering: .relaxed).newValue >= 2 { _exit(130) }
+        if stopRequests.wrappingAdd(1, ordering: .relaxed).newValue >= 2 { _exit(ExitStatus.interrupted.rawValue) }
     }
     sigemptyset(&action.sa_mask)
     action.sa_flags = 0
