@@ -58,13 +58,21 @@ public enum Arguments {
         Flag("--host", value: "HOST", repeatable: true, help: "Server to read: host, host:port, [v6]:port, or a ws:// or wss:// URL; repeat for fallbacks (default \(Endpoint.defaultHost))") { s, v throws(UsageError) in try s.addHost(v) },
         Flag("--collection", "c", value: "NSID", repeatable: true, help: "Only commits in this collection, an NSID such as app.bsky.feed.post or a prefix such as app.bsky.*; repeatable, up to \(StreamConfig.maxCollections)") { s, v throws(UsageError) in try s.addCollection(v) },
         Flag("--did", "d", value: "DID", repeatable: true, help: "Only events from this account; repeatable, up to 10,000") { s, v throws(UsageError) in try s.addDID(v) },
-        Flag("--cursor", value: "MICROS", help: "Replay from this time in unix microseconds, then go on live") { s, v throws(UsageError) in s.config.cursor = try ParseState.integer(v, "--cursor", in: 0...Int64.max) },
+        Flag("--cursor", value: "TIME", help: "Replay from TIME, then go on live: unix microseconds, an RFC 3339 time such as 2026-11-22T10:00:00Z, a time ago such as -90s, -15m, -2h or -1d, seq:N (a v2 server's sequence number), or live (the default)") { s, v throws(UsageError) in try s.setCursor(v) },
+        Flag("--until", value: "TIME", help: "Stop before the first event at or past TIME (the --cursor forms, or now: the start of the run), save the cursor file and exit 0; also stop once caught up with live") { s, v throws(UsageError) in try s.setUntil(v) },
+        Flag("--cursor-file", value: "PATH", help: "Keep the resume point in PATH: read it at start, save it as events are written. A saved point wins over --cursor, which only applies while PATH is missing or empty. A second run on the same PATH exits 1") { s, v throws(UsageError) in
+            guard !v.isEmpty else { throw .invalidValue(v, option: "--cursor-file", reason: "expected a file name") }
+            s.config.cursorFile = v
+        },
+        Flag("--save-every", value: "N", help: "With --cursor-file, save after every N events written; 0 saves only by time and at exit (default \(defaults.saveEvery))") { s, v throws(UsageError) in s.config.saveEvery = Int(try ParseState.integer(v, "--save-every", in: 0...1_000_000_000)) },
+        Flag("--save-interval", value: "SECONDS", help: "With --cursor-file, save at least this often while events are written; 0 saves only by count and at exit (default \(OptionValue.formatSeconds(defaults.saveInterval)))") { s, v throws(UsageError) in s.config.saveInterval = try ParseState.seconds(v, "--save-interval", allowZero: true) },
         Flag("--limit", "n", value: "N", help: "Stop after writing N events") { s, v throws(UsageError) in s.config.limit = Int(try ParseState.integer(v, "--limit", in: 1...Int64.max)) },
         Flag("--max-message-size", value: "BYTES", help: "Largest message accepted, such as 65536, 512K or 4MiB (default \(OptionValue.formatBytes(Int64(defaults.maxMessageSize))))") { s, v throws(UsageError) in s.config.maxMessageSize = try ParseState.bytes(v, "--max-message-size") },
         Flag("--connect-timeout", value: "SECONDS", help: "Time allowed to connect, TLS and upgrade included (default \(OptionValue.formatSeconds(defaults.connectTimeout)))") { s, v throws(UsageError) in s.config.connectTimeout = try ParseState.seconds(v, "--connect-timeout", allowZero: false) },
         Flag("--cacert", value: "FILE", help: "Verify the server with the CA certificates in this PEM file") { s, v throws(UsageError) in s.config.caCertPath = try OptionValue.readableFile(v, option: "--cacert") },
         Flag("--insecure", "k", help: "Skip checking the server's certificate and name") { s, _ in s.config.insecure = true },
         Flag("--stats-interval", value: "SECONDS", help: "Seconds between stats lines on stderr; 0 turns them off (default \(OptionValue.formatSeconds(defaults.statsInterval)))") { s, v throws(UsageError) in s.config.statsInterval = try ParseState.seconds(v, "--stats-interval", allowZero: true) },
+        Flag("--no-progress", help: "Draw no progress bar on stderr during an --until backfill; it is only drawn on a terminal") { s, _ in s.config.progress = false },
         Flag("--max-reconnects", value: "N", help: "Exit 1 after N reconnects in a row without a healthy connection (default: never give up)") { s, v throws(UsageError) in s.config.maxReconnects = Int(try ParseState.integer(v, "--max-reconnects", in: 0...Int64(Int32.max))) },
         Flag("--backoff", value: "SECONDS", help: "First reconnect delay ceiling; it doubles on each failure, with full jitter (default \(OptionValue.formatSeconds(defaults.backoffInitial)))") { s, v throws(UsageError) in s.config.backoffInitial = try ParseState.seconds(v, "--backoff", allowZero: true) },
         Flag("--backoff-max", value: "SECONDS", help: "Longest reconnect delay (default \(OptionValue.formatSeconds(defaults.backoffMax)))") { s, v throws(UsageError) in s.config.backoffMax = try ParseState.seconds(v, "--backoff-max", allowZero: true) },
@@ -83,9 +91,16 @@ public enum Arguments {
         Flag("--version", "V", help: "Show the version and exit") { s, _ in s.stop = .version },
     ]
 
-    /// Reads the arguments that follow the program name.
+    /// Reads the arguments that follow the program name, resolving relative times against the
+    /// wall clock now.
     public static func parse(_ args: [String]) throws(UsageError) -> Command {
-        var state = ParseState()
+        try parse(args, nowMicros: WallClock.nowMicroseconds())
+    }
+
+    /// Reads the arguments, with `nowMicros` as the present for `--cursor -15m` and `--until now`:
+    /// times are fixed once, here, so reconnects and retries later in the run do not move them.
+    public static func parse(_ args: [String], nowMicros: Int64) throws(UsageError) -> Command {
+        var state = ParseState(nowMicros: nowMicros)
         var i = args.startIndex
         /// Takes the next argument as a value, unless it looks like an option.
         func nextValue(for flag: Flag) throws(UsageError) -> String {
@@ -104,6 +119,7 @@ public enum Arguments {
                 guard let flag = flags.first(where: { $0.long == name }) else {
                     throw .unknownOption(name, suggestion: suggestLong(name.dropFirst(2)))
                 }
+                state.given.insert(flag.long)
                 if flag.valueName == nil {
                     if inline != nil { throw .unexpectedValue(option: flag.long) }
                     try flag.apply(&state, "")
@@ -142,6 +158,7 @@ public enum Arguments {
                 }
                 throw .unknownOption("-\(c)", suggestion: nil)
             }
+            state.given.insert(flag.long)
             if flag.valueName == nil {
                 if rest.first == "=" { throw .unexpectedValue(option: flag.long) }
                 try flag.apply(&state, "")
@@ -195,10 +212,41 @@ public enum Arguments {
 /// The configuration as the arguments build it, before the checks that need every value at once.
 struct ParseState {
     var config = StreamConfig()
+    /// The present for relative times and `now`, in unix microseconds.
+    var nowMicros: Int64 = 0
+    /// The long names of the options given, for checks on combinations.
+    var given: Set<String> = []
     /// `--host` values; the first one given replaces the default host.
     var hosts: [Endpoint] = []
     /// Set by `--help` or `--version`, which end parsing.
     var stop: Command? = nil
+
+    init(nowMicros: Int64 = 0) { self.nowMicros = nowMicros }
+
+    /// `--cursor`: any cursor form but `now`; `live` clears an earlier value.
+    mutating func setCursor(_ value: String) throws(UsageError) {
+        switch try Self.cursorSpec(value, "--cursor", nowMicros: nowMicros, allowNow: false) {
+        case .live: config.startCursor = nil
+        case let spec: config.startCursor = spec
+        }
+    }
+
+    /// `--until`: any cursor form but `live`, which never comes to an end; `now` is fixed here.
+    mutating func setUntil(_ value: String) throws(UsageError) {
+        switch try Self.cursorSpec(value, "--until", nowMicros: nowMicros, allowNow: true) {
+        case .live: throw .invalidValue(value, option: "--until", reason: "live never ends; give a time, seq:N or now")
+        case .now: config.until = .micros(nowMicros)
+        case let spec: config.until = spec
+        }
+    }
+
+    static func cursorSpec(_ value: String, _ option: String, nowMicros: Int64, allowNow: Bool) throws(UsageError) -> CursorSpec {
+        do throws(CursorSpecError) {
+            return try CursorSpec.parse(value, nowMicros: nowMicros, allowNow: allowNow)
+        } catch {
+            throw .invalidValue(value, option: option, reason: error.description)
+        }
+    }
 
     mutating func addHost(_ value: String) throws(UsageError) {
         do throws(EndpointError) {
@@ -227,7 +275,10 @@ struct ParseState {
     }
 
     /// Applies the checks that span several values, as the server would: duplicates collapse, then
-    /// "too many wanted DIDs" above 10,000 and "too many" collections above 100.
+    /// "too many wanted DIDs" above 10,000 and "too many" collections above 100. Then the
+    /// combinations: the save options need `--cursor-file` (without it nothing would be saved, which
+    /// a user who typed them would not expect), and `--until` must come after `--cursor` when both
+    /// are in the same unit (a sequence number and a time cannot be compared before connecting).
     func finish() throws(UsageError) -> StreamConfig {
         var c = config
         if !hosts.isEmpty { c.endpoints = hosts }
@@ -238,6 +289,16 @@ struct ParseState {
         }
         if c.wantedDids.count > StreamConfig.maxDids {
             throw .tooMany(option: "--did", count: c.wantedDids.count, maximum: StreamConfig.maxDids)
+        }
+        if c.cursorFile == nil {
+            for option in ["--save-every", "--save-interval"] where given.contains(option) {
+                throw .needs(option: option, other: "--cursor-file")
+            }
+        }
+        switch (c.startCursor, c.until) {
+        case let (.micros(start)?, .micros(end)?) where end <= start: throw .notLater(option: "--until", than: "--cursor")
+        case let (.sequence(start)?, .sequence(end)?) where end <= start: throw .notLater(option: "--until", than: "--cursor")
+        default: break
         }
         return c
     }

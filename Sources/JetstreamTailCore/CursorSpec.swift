@@ -19,6 +19,19 @@ public enum CursorSpec: Equatable, Sendable {
     /// (`CursorSeqMaxThreshold`, 10^15 = 2001-09-09T01:46:40Z).
     public static let firstMicros: Int64 = 1_000_000_000_000_000
 
+    /// The integer to send as `cursor=`; nil for `live` and `now`, which send none.
+    ///
+    /// Microseconds below 10^15 (RFC 3339 times before 2001-09-09) are raised to 10^15: a v2
+    /// server would read the smaller number as a sequence number, while every server keeps far
+    /// less than those 25 years, so both values mean "the oldest event kept".
+    public var wireValue: Int64? {
+        switch self {
+        case let .micros(n): return max(n, Self.firstMicros)
+        case let .sequence(n): return Int64(min(n, UInt64(Int64.max)))
+        case .live, .now: return nil
+        }
+    }
+
     /// Reads one value. Relative times (`-15m`) are resolved against `nowMicros` at once, so a
     /// run's start point does not drift while it connects and retries.
     ///

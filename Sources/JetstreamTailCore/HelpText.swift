@@ -28,7 +28,9 @@ extension Arguments {
           Follow one account (here @bsky.app), including its handle and status changes:
             jetstream-tail --did did:plc:z72i7hdynmk6r22z27h6tvur
           Replay from ten minutes ago and stop after 1000 events:
-            jetstream-tail --cursor $(( ($(date +%s) - 600) * 1000000 )) --limit 1000
+            jetstream-tail --cursor -10m --limit 1000
+          Append what happened since the last run, as from cron (see the man page):
+            jetstream-tail --cursor-file cursor --cursor -5m --until now -q >> out.jsonl
 
         Exit status:
           0  stopped normally: --limit reached, interrupted, or stdout closed (| head)

@@ -39,8 +39,23 @@ public struct StreamConfig: Sendable, Equatable {
     public var wantedCollections: [String] = []
     /// `wantedDids`: at most 10,000.
     public var wantedDids: [String] = []
-    /// `cursor`: unix microseconds to replay from; nil tails live.
-    public var cursor: Int64? = nil
+    /// `--cursor`: where to start, `.micros` or `.sequence`; nil (also for `--cursor live`) tails
+    /// live. A point saved in `cursorFile` takes precedence.
+    public var startCursor: CursorSpec? = nil
+    /// The `cursor` query value for `startCursor`: microseconds or a v2 sequence number, sent as
+    /// is; nil for live.
+    public var cursor: Int64? { startCursor?.wireValue }
+    /// `--until`: stop before the first event at or past this point, `.micros` (relative times and
+    /// `now` already resolved) or `.sequence`; nil runs on.
+    public var until: CursorSpec? = nil
+    /// `--cursor-file`: the durable resume point, read at start and saved as events are written.
+    public var cursorFile: String? = nil
+    /// Save the cursor file after this many events written; 0: not by count.
+    public var saveEvery: Int = 10_000
+    /// Save the cursor file at least this often while events are written, in seconds; 0: not by time.
+    public var saveInterval: Double = 5
+    /// Draw the backfill progress bar (only with `until`, and only when stderr is a terminal).
+    public var progress: Bool = true
     /// Largest WebSocket message accepted, in bytes; larger ones fail the connection before any
     /// large allocation.
     public var maxMessageSize: Int = 4 << 20

@@ -11,7 +11,9 @@ public enum SubscribeURL {
     /// every parameter that has nothing to send, and the `?` itself when none has.
     ///
     /// `cursor` is a separate argument because a reconnect passes a rewound one, not the configured
-    /// one. A negative cursor is never sent (the server would answer 400); the CLI refuses it earlier.
+    /// one. It is the integer the server reads, sent as is: unix microseconds, or a v2 server's
+    /// sequence number (`config.cursor` gives either for `--cursor`, see `CursorSpec.wireValue`).
+    /// A negative cursor is never sent (a v2 server would answer 400).
     public static func target(for endpoint: Endpoint, config: StreamConfig, cursor: Int64?) -> String {
         var query = ""
         func add(_ key: String, _ value: String) {

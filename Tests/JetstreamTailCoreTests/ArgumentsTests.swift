@@ -57,11 +57,61 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
 
     @Test(arguments: [["--cursor", "1725911162329308"], ["--cursor=1725911162329308"]])
     func cursorAcceptsEveryForm(_ args: [String]) throws {
+        #expect(try config(args).startCursor == .micros(1_725_911_162_329_308))
         #expect(try config(args).cursor == 1_725_911_162_329_308)
     }
 
-    @Test func cursorZeroIsAccepted() throws {
-        #expect(try config(["--cursor", "0"]).cursor == 0)
+    /// 2026-11-22T10:00:00Z, the present for relative times.
+    private static let now: Int64 = 1_795_341_600_000_000
+
+    private func parsed(_ args: [String]) throws -> StreamConfig {
+        guard case let .run(c) = try Arguments.parse(args, nowMicros: Self.now) else { throw UsageError.missingValue(option: "run") }
+        return c
+    }
+
+    @Test func cursorTakesEveryCursorForm() throws {
+        #expect(try parsed(["--cursor", "2026-11-22T11:00:00.5+01:00"]).startCursor == .micros(Self.now + 500_000))
+        #expect(try parsed(["--cursor", "-15m"]).startCursor == .micros(Self.now - 900_000_000))
+        #expect(try parsed(["--cursor=-1h30m"]).startCursor == .micros(Self.now - 5_400_000_000))
+        #expect(try parsed(["--cursor", "seq:469083"]).startCursor == .sequence(469_083))
+        #expect(try parsed(["--cursor", "seq:469083"]).cursor == 469_083)
+        #expect(try parsed(["--cursor", "live"]).startCursor == nil)
+        #expect(try parsed(["--cursor", "-15m", "--cursor", "live"]).startCursor == nil)
+    }
+
+    @Test func untilTakesTheCursorFormsAndNow() throws {
+        #expect(try parsed(["--until", "now"]).until == .micros(Self.now))
+        #expect(try parsed(["--until", "-1m"]).until == .micros(Self.now - 60_000_000))
+        #expect(try parsed(["--until", "2026-11-22T10:00:00Z"]).until == .micros(Self.now))
+        #expect(try parsed(["--until", "seq:10"]).until == .sequence(10))
+        #expect(try parsed([]).until == nil)
+    }
+
+    @Test func untilMustComeAfterTheCursor() throws {
+        #expect(try parsed(["--cursor", "-2h", "--until", "-1h"]).until == .micros(Self.now - 3_600_000_000))
+        #expect(message(["--cursor", "-1h", "--until", "-2h"]) == "'--until' must be later than '--cursor'")
+        #expect(message(["--cursor", "seq:5", "--until", "seq:5"]) == "'--until' must be later than '--cursor'")
+        #expect(try parsed(["--cursor", "seq:5", "--until", "now"]).until == .micros(Self.now))
+    }
+
+    @Test func cursorFileAndItsSavingOptions() throws {
+        let c = try parsed(["--cursor-file", "jt.cursor", "--save-every", "0", "--save-interval", "2.5"])
+        #expect(c.cursorFile == "jt.cursor")
+        #expect(c.saveEvery == 0)
+        #expect(c.saveInterval == 2.5)
+        let d = try parsed(["--cursor-file=jt.cursor"])
+        #expect(d.saveEvery == StreamConfig().saveEvery)
+        #expect(d.saveInterval == StreamConfig().saveInterval)
+    }
+
+    @Test func savingOptionsNeedACursorFile() {
+        #expect(message(["--save-every", "10"]) == "'--save-every' needs '--cursor-file'")
+        #expect(message(["--save-interval", "1"]) == "'--save-interval' needs '--cursor-file'")
+    }
+
+    @Test func noProgressTurnsTheBarOff() throws {
+        #expect(try parsed([]).progress)
+        #expect(try !parsed(["--no-progress"]).progress)
     }
 
     @Test(arguments: [["--limit", "5"], ["--limit=5"], ["-n", "5"], ["-n5"], ["-n=5"]])
@@ -135,12 +185,12 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
 
     @Test func lastValueWinsForSingleValuedOptions() throws {
         let c = try config([
-            "--limit", "1", "-n", "2", "--cursor", "5", "--cursor=7", "--max-message-size", "2K",
+            "--limit", "1", "-n", "2", "--cursor", "seq:5", "--cursor=seq:7", "--max-message-size", "2K",
             "--max-message-size", "8K", "--connect-timeout", "1", "--connect-timeout", "3",
             "--stats-interval", "1", "--stats-interval", "0", "--cacert", packageManifest, "--cacert", readableFile,
         ])
         #expect(c.limit == 2)
-        #expect(c.cursor == 7)
+        #expect(c.startCursor == .sequence(7))
         #expect(c.maxMessageSize == 8 << 10)
         #expect(c.connectTimeout == 3)
         #expect(c.statsInterval == 0)
@@ -170,8 +220,9 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
         #expect(c.wantedDids.count == 10_000)
     }
 
-    @Test func aNegativeNumberIsTakenAsAValue() {
-        #expect(message(["--cursor", "-5"]) == "'--cursor' must be at least 0")
+    @Test func aNegativeNumberIsTakenAsAValue() throws {
+        #expect(try parsed(["--cursor", "-5m"]).startCursor == .micros(Self.now - 300_000_000))
+        #expect(message(["-n", "-5"]) == "'--limit' must be at least 1")
     }
 
     // MARK: Options ending and operands
@@ -250,8 +301,16 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
         (["--limit", "0"], "'--limit' must be at least 1"),
         (["-n", "-3"], "'--limit' must be at least 1"),
         (["--limit", "99999999999999999999"], "invalid value '99999999999999999999' for '--limit': number too large"),
-        (["--cursor", "-1"], "'--cursor' must be at least 0"),
-        (["--cursor", "now"], "invalid value 'now' for '--cursor': expected a whole number"),
+        (["--cursor", "yesterday"], "invalid value 'yesterday' for '--cursor': expected unix microseconds (1732350000000000), an RFC 3339 time (2026-11-22T10:00:00Z), a relative time (-15m, -2h, -1d), seq:N, or live"),
+        (["--until", "yesterday"], "invalid value 'yesterday' for '--until': expected unix microseconds (1732350000000000), an RFC 3339 time (2026-11-22T10:00:00Z), a relative time (-15m, -2h, -1d), seq:N, live or now"),
+        (["--cursor", "-1"], "invalid value '-1' for '--cursor': a relative time is a minus sign and amounts with units d, h, m, s from the largest down, such as -90s, -15m, -2h, -1d or -1h30m"),
+        (["--cursor", "1732350000"], "invalid value '1732350000' for '--cursor': this looks like unix seconds; in microseconds it is 1732350000000000"),
+        (["--cursor", "2025-02-29T00:00:00Z"], "invalid value '2025-02-29T00:00:00Z' for '--cursor': not an RFC 3339 time (such as 2026-11-22T10:00:00Z): February 2025 has no 29th: 2025 is not a leap year"),
+        (["--cursor", "now"], "invalid value 'now' for '--cursor': 'now' is only accepted by --until; to start with live events write live"),
+        (["--until", "live"], "invalid value 'live' for '--until': live never ends; give a time, seq:N or now"),
+        (["--cursor-file="], "invalid value '' for '--cursor-file': expected a file name"),
+        (["--cursor-file", "c", "--save-every", "-1"], "'--save-every' must be at least 0"),
+        (["--cursor-file", "c", "--save-interval", "1m"], "invalid value '1m' for '--save-interval': expected a number of seconds, such as 10 or 2.5"),
         (["--max-message-size", "512"], "'--max-message-size' must be at least 1024 bytes"),
         (["--max-message-size", "2G"], "'--max-message-size' must be at most 1GiB"),
         (["--max-message-size", "99999999999G"], "'--max-message-size' must be at most 1GiB"),

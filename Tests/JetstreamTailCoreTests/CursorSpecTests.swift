@@ -118,6 +118,22 @@ private func error(_ text: String, allowNow: Bool = false) -> CursorSpecError? {
         #expect(error("now") == .nowNotAllowed)
     }
 
+    // MARK: On the wire
+
+    @Test func wireValuesAreWhatTheServerReads() {
+        #expect(CursorSpec.micros(1_732_350_000_000_000).wireValue == 1_732_350_000_000_000)
+        #expect(CursorSpec.sequence(469_083).wireValue == 469_083)
+        #expect(CursorSpec.sequence(.max).wireValue == .max)
+        #expect(CursorSpec.live.wireValue == nil)
+        #expect(CursorSpec.now.wireValue == nil)
+    }
+
+    @Test func timesBefore2001AreRaisedSoV2ServersDoNotReadASequenceNumber() {
+        #expect(CursorSpec.micros(0).wireValue == CursorSpec.firstMicros)
+        #expect(CursorSpec.micros(951_782_400_000_000).wireValue == CursorSpec.firstMicros)
+        #expect(CursorSpec.micros(CursorSpec.firstMicros).wireValue == CursorSpec.firstMicros)
+    }
+
     // MARK: Everything else
 
     @Test(arguments: ["", "yesterday", "Live", "1.5e15", "+15m", "0x10", "17323500000000000x", " 1732350000000000"])

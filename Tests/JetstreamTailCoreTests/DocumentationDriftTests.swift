@@ -74,8 +74,10 @@ private func difference(_ listed: [String: String], _ table: [String: String]) -
         let text = Arguments.helpText
         let start = try #require(text.firstRange(of: "\nOptions:\n")).upperBound
         let end = try #require(text[start...].firstRange(of: "\n\n")).lowerBound
+        // An option starts at column 2 (`-c, --collection`) or 6 (`    --host`); deeper lines
+        // continue a description, even when a word there starts with a dash.
         let listed = text[start..<end].split(separator: "\n")
-            .filter { $0.drop(while: { $0 == " " }).hasPrefix("-") }
+            .filter { $0.hasPrefix("  -") || $0.hasPrefix("      --") }
             .compactMap { option(in: String($0)) }
         #expect(listed.count == Arguments.flags.count)
         #expect(asDictionary(listed) == table, difference(asDictionary(listed), table))
@@ -113,7 +115,7 @@ private func difference(_ listed: [String: String], _ table: [String: String]) -
         let fromHelp = Arguments.helpText.split(separator: "\n")
             .filter { $0.hasPrefix("    jetstream-tail ") }
             .map { String($0.dropFirst(4)) }
-        #expect(fromHelp.count == 3)
+        #expect(fromHelp.count == 4)
         for example in fromHelp {
             #expect(examples.contains(example), "\(example)")
         }
@@ -121,7 +123,7 @@ private func difference(_ listed: [String: String], _ table: [String: String]) -
 
     @Test func manPageHasTheExpectedSections() throws {
         let headings = try manPage().split(separator: "\n").filter { $0.hasPrefix(".SH ") }.map { String($0.dropFirst(4)) }
-        #expect(headings == ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "OUTPUT", "RECONNECTS", "EXIT STATUS", "EXAMPLES", "CAVEATS", "SEE ALSO"])
+        #expect(headings == ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "OUTPUT", "RECONNECTS", "BACKFILLS FROM CRON", "EXIT STATUS", "FILES", "EXAMPLES", "CAVEATS", "SEE ALSO"])
     }
 
     @Test func manPageStatesTheActualDefaults() throws {
@@ -132,5 +134,7 @@ private func difference(_ listed: [String: String], _ table: [String: String]) -
         #expect(text.contains("Default: \(OptionValue.formatSeconds(defaults.connectTimeout))."))
         #expect(text.contains("Default: \(OptionValue.formatSeconds(defaults.statsInterval))."))
         #expect(text.contains("up to \(StreamConfig.maxCollections) distinct values"))
+        #expect(text.contains("Default: \(defaults.saveEvery)."))
+        #expect(text.contains("Default: \(OptionValue.formatSeconds(defaults.saveInterval))."))
     }
 }

@@ -22,12 +22,21 @@ import Testing
         #expect(text.contains("included (default \(OptionValue.formatSeconds(defaults.connectTimeout)))"))
         #expect(text.contains("off (default \(OptionValue.formatSeconds(defaults.statsInterval)))"))
         #expect(text.contains("up to \(StreamConfig.maxCollections)"))
+        #expect(text.contains("(default \(defaults.saveEvery))"))
+        #expect(text.contains("(default \(OptionValue.formatSeconds(defaults.saveInterval)))"))
     }
 
-    @Test func showsTheThreeExamples() {
+    @Test func showsTheFourExamples() {
         #expect(Arguments.helpText.contains("    jetstream-tail --collection app.bsky.feed.post | jq -r .commit.record.text\n"))
         #expect(Arguments.helpText.contains("    jetstream-tail --did did:plc:z72i7hdynmk6r22z27h6tvur\n"))
-        #expect(Arguments.helpText.contains("--cursor $(( ($(date +%s) - 600) * 1000000 )) --limit 1000\n"))
+        #expect(Arguments.helpText.contains("    jetstream-tail --cursor -10m --limit 1000\n"))
+        #expect(Arguments.helpText.contains("    jetstream-tail --cursor-file cursor --cursor -5m --until now -q >> out.jsonl\n"))
+    }
+
+    @Test func saysWhichWinsOfCursorAndCursorFile() {
+        let text = Arguments.helpText.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+            .joined(separator: " ")
+        #expect(text.contains("A saved point wins over --cursor, which only applies while PATH is missing or empty"))
     }
 
     @Test func listsEveryExitStatus() {

@@ -124,10 +124,21 @@ private func goUnescape(_ s: Substring) -> String? {
 
     @Test func theCursorArgumentIsSentNotTheConfiguredOne() {
         var c = StreamConfig()
-        c.cursor = 5
+        c.startCursor = .micros(1_725_911_162_329_308)
         #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: nil) == "/subscribe")
         #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 0) == "/subscribe?cursor=0")
         #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 3) == "/subscribe?cursor=3")
+    }
+
+    @Test func theConfiguredCursorIsSentAsTheServerReadsIt() {
+        var c = StreamConfig()
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe")
+        c.startCursor = .micros(1_725_911_162_329_308)
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe?cursor=1725911162329308")
+        c.startCursor = .sequence(469_083)
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe?cursor=469083")
+        c.startCursor = .micros(951_782_400_000_000) // 2000-02-29: a v2 server would take it for a sequence number
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe?cursor=1000000000000000")
     }
 
     @Test func aNegativeCursorIsNeverSent() {
