@@ -42,6 +42,9 @@ extension Diagnostics {
         writeRaw("Try 'jetstream-tail --help' for more information.\n")
     }
 
+    /// Text as is, with no prefix or newline (the progress line redraws itself in place).
+    public func raw(_ text: String) { writeRaw(text) }
+
     private func writeRaw(_ text: String) {
         var copy = text
         copy.withUTF8 { buf in _ = Glibc.write(fd, buf.baseAddress, buf.count) }

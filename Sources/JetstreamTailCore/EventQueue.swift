@@ -278,12 +278,14 @@ public final class BatchQueue: @unchecked Sendable {
 public final class StdoutWriter: @unchecked Sendable {
     private let queue: BatchQueue
     private let output: OutputWriter
+    private let checkpoint: Checkpoint?
     private var thread = pthread_t()
     private var started = false
 
-    public init(queue: BatchQueue, fd: Int32 = 1) {
+    public init(queue: BatchQueue, fd: Int32 = 1, checkpoint: Checkpoint? = nil) {
         self.queue = queue
         self.output = OutputWriter(fd: fd, capacity: 16)
+        self.checkpoint = checkpoint
     }
 
     public func start() {
@@ -308,6 +310,7 @@ public final class StdoutWriter: @unchecked Sendable {
         while let batch = queue.pop() {
             do {
                 try output.writeAll(batch.bytes)
+                checkpoint?.written(events: batch.events, mark: batch.last)
                 queue.written(batch)
             } catch {
                 queue.writerFailed(error, batch: batch)

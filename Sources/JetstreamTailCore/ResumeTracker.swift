@@ -35,6 +35,11 @@ public struct ResumeTracker {
         recent = IdentityRing(capacity: tracksIdentities ? identityCapacity : 0)
     }
 
+    /// Starts from a point written by an earlier run (`--cursor-file`): resume after it.
+    public mutating func seed(_ mark: ResumeMark) {
+        last = mark
+    }
+
     /// The cursor to ask for: the user's start cursor until something was written.
     public func resumeCursor(endpointIndex: Int, initial: Int64?) -> Int64? {
         guard let last else { return initial }
@@ -48,7 +53,7 @@ public struct ResumeTracker {
         guard let last else { catchUp = .none; return }
         if last.endpointIndex == endpointIndex {
             if let seq = last.sequence { catchUp = .sequence(after: seq) } else { catchUp = .time(after: last.timeUS) }
-        } else if tracksIdentities {
+        } else if tracksIdentities, !recent.isEmpty {
             seen = recent.identities(since: last.timeUS - rewindUS)
             catchUp = .identity(until: last.timeUS + rewindUS)
         } else {
@@ -96,6 +101,8 @@ struct IdentityRing {
     private var hashes: [UInt64]
     private var next = 0
     private var filled = 0
+
+    var isEmpty: Bool { filled == 0 }
 
     init(capacity: Int) {
         times = Array(repeating: 0, count: capacity)

@@ -19,7 +19,9 @@ public final class Tailer {
     private let diagnostics: Diagnostics
     private let shouldStop: @Sendable () -> Bool
     private let queue: BatchQueue
-    private let writer: StdoutWriter
+    private let outputFD: Int32
+    private var writer: StdoutWriter?
+    private var checkpoint: Checkpoint?
     public private(set) var stats = Stats()
 
     private var batch: Batch
@@ -28,6 +30,17 @@ public final class Tailer {
     private var accepted: UInt64 = 0
     private var nextStats: UInt64 = .max
     private var backlogWarned = false
+    /// `--until` as microseconds or a sequence number; nil without `--until`.
+    private var untilMicros: Int64?
+    private var untilSequence: UInt64?
+    /// When the last event arrived (monotonic ns): `--until` ends a caught-up, quiet stream.
+    private var lastEventAt = MonotonicClock.now()
+    /// The cursor asked for on the current connection when it is a time, until its first event.
+    private var clampCheck: Int64?
+    private let startedAt = MonotonicClock.now()
+    private var progressShown = false
+    private var nextProgress: UInt64 = .max
+    private var progressStartUS: Int64?
 
     /// Longest single wait, so a stop request that races a `poll` is still seen promptly.
     private static let maxWait = 0.25
@@ -37,13 +50,19 @@ public final class Tailer {
     private static let healthyAfter: UInt64 = 30_000_000_000
     /// Rejected messages reported one by one before they are only counted in the stats.
     private static let rejectionReports: UInt64 = 5
+    /// With `--until` in the past, this long without an event means the stream has caught up.
+    private static let caughtUpQuiet: UInt64 = 5_000_000_000
+    /// A start this far behind the first event, asked for this long ago, means the server clamped it.
+    private static let clampGapUS: Int64 = 10 * 60 * 1_000_000
+    private static let clampAgeUS: Int64 = 20 * 3600 * 1_000_000
+    private static let progressEvery: UInt64 = 500_000_000
 
     public init(config: StreamConfig, diagnostics: Diagnostics, outputFD: Int32 = 1, shouldStop: @escaping @Sendable () -> Bool) {
         self.config = config
         self.diagnostics = diagnostics
         self.shouldStop = shouldStop
         queue = BatchQueue(maxEvents: config.bufferEvents, maxBytes: config.bufferBytes, policy: config.onFull)
-        writer = StdoutWriter(queue: queue, fd: outputFD)
+        self.outputFD = outputFD
         batch = queue.emptyBatch()
         tracker = ResumeTracker(rewindSeconds: config.rewind, tracksIdentities: config.endpoints.count > 1)
         backoff = Backoff(initial: config.backoffInitial, cap: config.backoffMax)
@@ -64,26 +83,58 @@ public final class Tailer {
         if config.insecure {
             diagnostics.warning("--insecure: TLS certificates and host names are not verified")
         }
+        switch config.until {
+        case .micros(let t)?: untilMicros = t
+        case .sequence(let n)?: untilSequence = n
+        default: break
+        }
+        if let failure = openCursorFile() { diagnostics.error(failure); return .failure }
         if config.statsInterval > 0 { nextStats = MonotonicClock.now() &+ UInt64(config.statsInterval * 1e9) }
+        if untilMicros != nil, config.progress, !config.quiet, Progress.isTerminal() { nextProgress = MonotonicClock.now() }
+        let writer = StdoutWriter(queue: queue, fd: outputFD, checkpoint: checkpoint)
+        self.writer = writer
         writer.start()
         let ending = connectLoop()
+        if case .stdoutClosed = ending {} else { publishBatch(final: true) }
+        queue.close()
+        writer.join()
+        updateWrittenCount()
+        eraseProgress()
+        var status: ExitStatus = .success
+        if let checkpoint {
+            do { try checkpoint.saveNow() } catch {
+                diagnostics.error("\(error)")
+                status = .failure
+            }
+        }
         switch ending {
         case .stdoutClosed:
-            queue.close()
-            writer.join()
-            return .success
-        case .finished, .fatal:
-            publishBatch(final: true)
-            queue.close()
-            writer.join()
-            updateWrittenCount()
-            if case .fatal(let message) = ending {
-                diagnostics.error(message)
-                diagnostics.note(stats.summaryLine())
-                return .failure
-            }
+            return status
+        case .fatal(let message):
+            diagnostics.error(message)
             diagnostics.note(stats.summaryLine())
-            return .success
+            return .failure
+        case .finished:
+            diagnostics.note(stats.summaryLine())
+            return status
+        }
+    }
+
+    /// Locks and reads `--cursor-file`; a saved point overrides `--cursor`. Returns an error message.
+    private func openCursorFile() -> String? {
+        guard let path = config.cursorFile else { return nil }
+        do {
+            let file = try CursorFile(path: path)
+            let checkpoint = Checkpoint(file: file, hosts: config.endpoints.map(\.authority), saveEvery: config.saveEvery,
+                                        saveInterval: config.saveInterval, stdoutFD: outputFD, diagnostics: diagnostics)
+            if let mark = try checkpoint.load() {
+                tracker.seed(mark)
+                diagnostics.note("resuming after \(RFC3339.format(micros: mark.timeUS))" + (mark.sequence.map { " (seq \($0))" } ?? "") + " from \(path)")
+            }
+            self.checkpoint = checkpoint
+            return nil
+        } catch {
+            return error.description
         }
     }
 
@@ -99,14 +150,15 @@ public final class Tailer {
             let endpoint = config.endpoints[endpointIndex]
             let cursor = tracker.resumeCursor(endpointIndex: endpointIndex, initial: config.cursor)
             let target = SubscribeURL.target(for: endpoint, config: config, cursor: cursor)
+            clampCheck = cursor.flatMap { $0 >= CursorSpec.firstMicros ? $0 : nil }
             var failure: any Error
             var delivered: UInt64 = 0
             var connectedAt: UInt64 = 0
             do {
                 let connection = try WebSocketConnection(endpoint: endpoint, target: target, options: connectionOptions)
                 connectedAt = MonotonicClock.now()
-                if !everConnected { diagnostics.note("connected to \(endpoint)") }
-                else { diagnostics.note("reconnected to \(endpoint)" + (cursor.map { " from cursor \($0)" } ?? "")) }
+                if !everConnected { say("connected to \(endpoint)") }
+                else { say("reconnected to \(endpoint)" + (cursor.map { " from cursor \($0)" } ?? "")) }
                 everConnected = true
                 tracker.beginConnection(endpointIndex: endpointIndex)
                 let before = accepted &+ stats.duplicates
@@ -148,7 +200,7 @@ public final class Tailer {
             stats.reconnects &+= 1
             stats.lastCause = Self.cause(failure)
             stats.backoff = backoff.ceiling
-            diagnostics.note("\(endpoint): \(Self.describe(failure)); reconnecting in \(Stats.format(delay, digits: 1))s")
+            say("\(endpoint): \(Self.describe(failure)); reconnecting in \(Stats.format(delay, digits: 1))s")
             if let ending = sleep(seconds: delay) { return ending }
             endpointIndex = (endpointIndex + 1) % config.endpoints.count
         }
@@ -174,6 +226,12 @@ public final class Tailer {
             reportStatsIfDue(now: MonotonicClock.now())
         }
         return nil
+    }
+
+    /// A notice on stderr, clearing the progress line first.
+    private func say(_ message: String) {
+        eraseProgress()
+        diagnostics.note(message)
     }
 
     // MARK: - Reading
@@ -214,6 +272,7 @@ public final class Tailer {
                 lastPing = now
             }
             if now &- connection.lastReceiveAt >= idleNS { throw IdleTimeout(seconds: config.idleTimeout) }
+            if caughtUp(now: now) { throw Ending.finished }
         }
     }
 
@@ -232,6 +291,14 @@ public final class Tailer {
         }
         if let t = event.timeUS { stats.lastTimeUS = t }
         let now = MonotonicClock.now()
+        lastEventAt = now
+        if let asked = clampCheck, let t = event.timeUS {
+            clampCheck = nil
+            warnIfClamped(asked: asked, first: t)
+        }
+        if let until = untilMicros, let t = event.timeUS, t >= until { throw Ending.finished }
+        if let until = untilSequence, let seq = event.cursor, seq >= until { throw Ending.finished }
+        if progressStartUS == nil { progressStartUS = event.timeUS }
         if !batch.append(payload, now: now) {
             try publishOrThrow()
             batch = queue.emptyBatch(minimum: payload.count + 1)
@@ -297,7 +364,48 @@ public final class Tailer {
         stats.queued = queue.depth.events
     }
 
+    /// With `--until`: the end point is in the past and the stream has gone quiet, so the backfill
+    /// has caught up; or a sequence end point and a quiet stream.
+    private func caughtUp(now: UInt64) -> Bool {
+        guard now &- lastEventAt >= Self.caughtUpQuiet else { return false }
+        if let until = untilMicros { return WallClock.nowMicroseconds() >= until }
+        return untilSequence != nil
+    }
+
+    /// The server silently starts at its oldest event when asked for an older one: say so, since
+    /// the events in between are lost.
+    private func warnIfClamped(asked: Int64, first: Int64) {
+        let now = WallClock.nowMicroseconds()
+        guard first - asked > Self.clampGapUS, now - asked > Self.clampAgeUS else { return }
+        eraseProgress()
+        diagnostics.warning("asked to start at \(RFC3339.format(micros: asked)) but the first event is from \(RFC3339.format(micros: first)): the server no longer holds the events in between (it keeps about 24 to 36 hours); they are lost")
+    }
+
+    /// Redraws the one-line backfill progress bar on the terminal.
+    private func drawProgress(now: UInt64) {
+        guard now >= nextProgress, let until = untilMicros else { return }
+        nextProgress = now &+ Self.progressEvery
+        let start = progressStartUS ?? config.cursor ?? stats.lastTimeUS ?? until
+        let elapsed = Double(now &- startedAt) / 1e9
+        let rate = elapsed > 0 ? Double(stats.eventsReceived) / elapsed : 0
+        let line = Progress.render(startUS: start, untilUS: until, currentUS: stats.lastTimeUS ?? start, elapsedSeconds: elapsed,
+                                   eventsPerSecond: rate, lagSeconds: stats.lag(nowUS: WallClock.nowMicroseconds()) ?? 0,
+                                   width: Progress.terminalWidth())
+        diagnostics.raw(Progress.redraw(line))
+        progressShown = true
+    }
+
+    private func eraseProgress() {
+        guard progressShown else { return }
+        diagnostics.raw(Progress.erase)
+        progressShown = false
+    }
+
     private func reportStatsIfDue(now: UInt64) {
+        if nextProgress != .max {
+            drawProgress(now: now)
+            return
+        }
         guard now >= nextStats else { return }
         updateWrittenCount()
         stats.backoff = backoff.ceiling
