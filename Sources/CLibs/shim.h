@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 static inline CURLcode jt_curl_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
