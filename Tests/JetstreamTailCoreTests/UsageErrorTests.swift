@@ -15,6 +15,8 @@ import Testing
         (.tooMany(option: "--did", count: 10_001, maximum: 10_000), "too many '--did' values: 10001 given, the server accepts at most 10000"),
         (.unexpectedArgument("x", suggestion: nil), "unexpected argument 'x': jetstream-tail takes options only"),
         (.unexpectedArgument("did:plc:a", suggestion: "--did did:plc:a"), "unexpected argument 'did:plc:a': jetstream-tail takes options only (did you mean '--did did:plc:a'?)"),
+        (.requires(option: "--zstd-dict", other: "--compress"), "'--zstd-dict' is only used with '--compress'"),
+        (.conflicts(option: "--zstd-dict-url", other: "--zstd-dict"), "'--zstd-dict-url' cannot be combined with '--zstd-dict', which replaces it"),
     ] as [(UsageError, String)])
     func descriptionsAreOneLineNamingTheOption(_ error: UsageError, _ expected: String) {
         #expect(error.description == expected)
