@@ -14,7 +14,8 @@ import CLibs
 /// A frame names the dictionary it needs in its header (RFC 8878 §3.1.1.1.3, `Dictionary_ID`).
 /// A frame that names another dictionary is refused before decoding. A frame that names none was
 /// made without one and is decoded without one, as Jetstream's reference Go decoder does; feeding
-/// it the dictionary would change its starting repeat offsets and could corrupt the output.
+/// it the dictionary would change its starting repeat offsets (a dictionary's offsets are used
+/// "instead of using {1,4,8}", §5) and could corrupt the output.
 ///
 /// Not thread-safe: the context holds per-frame state. Use one decoder per reading thread.
 public final class ZstdDecoder {
@@ -23,17 +24,18 @@ public final class ZstdDecoder {
     private let context: OpaquePointer
     private let dictionary: OpaquePointer
 
-    /// The four bytes every zstd dictionary starts with, little-endian (RFC 8878 §5: "Magic_Number:
-    /// 4 bytes ID, value 0xEC30A437, little-endian format").
+    /// The four bytes every zstd dictionary starts with (RFC 8878 §5: "Magic_Number : 4 bytes ID,
+    /// value 0xEC30A437, little-endian format").
     public static let dictionaryMagic: UInt32 = 0xEC30_A437
-    /// The four bytes every zstd data frame starts with (RFC 8878 §3.1.1: "Value: 0xFD2FB528").
+    /// The four bytes every zstd data frame starts with (RFC 8878 §3.1.1: "4 Bytes, little-endian
+    /// format. Value : 0xFD2FB528").
     static let frameMagic: UInt32 = 0xFD2F_B528
 
     /// Digests `dictionary`, which must be a zstd dictionary (starting with its magic number) and not
     /// raw content, and creates the reusable decompression context.
     public init(dictionary bytes: [UInt8]) throws(DecompressionError) {
         guard Self.littleEndianWord(bytes) == Self.dictionaryMagic else { throw .notADictionary }
-        // RFC 8878 §5: "Dictionary_ID: 4 bytes, stored in little-endian format."
+        // RFC 8878 §5: "Dictionary_ID : 4 bytes, stored in little-endian format."
         let id = Self.littleEndianWord(bytes.dropFirst(4)) ?? 0
         guard let ddict = bytes.withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) }) else {
             throw .damagedDictionary
