@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 static inline CURLcode jt_curl_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
@@ -16,6 +17,17 @@ static inline CURLcode jt_curl_setopt_str(CURL *handle, CURLoption option, const
 
 static inline CURLcode jt_curl_setopt_ptr(CURL *handle, CURLoption option, void *value) {
     return curl_easy_setopt(handle, option, value);
+}
+
+// The body callback and its context pointer, set together.
+typedef size_t (*jt_curl_write_callback)(char *data, size_t size, size_t count, void *context);
+static inline CURLcode jt_curl_setopt_write(CURL *handle, jt_curl_write_callback callback, void *context) {
+    CURLcode rc = curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
+    return rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_WRITEDATA, context);
+}
+
+static inline CURLcode jt_curl_getinfo_str(CURL *handle, CURLINFO info, const char **value) {
+    return curl_easy_getinfo(handle, info, value);
 }
 
 static inline CURLcode jt_curl_getinfo_socket(CURL *handle, curl_socket_t *socket) {

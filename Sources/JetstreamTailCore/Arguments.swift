@@ -67,7 +67,10 @@ public enum Arguments {
         Flag("--save-every", value: "N", help: "With --cursor-file, save after every N events written; 0 saves only by time and at exit (default \(defaults.saveEvery))") { s, v throws(UsageError) in s.config.saveEvery = Int(try ParseState.integer(v, "--save-every", in: 0...1_000_000_000)) },
         Flag("--save-interval", value: "SECONDS", help: "With --cursor-file, save at least this often while events are written; 0 saves only by count and at exit (default \(OptionValue.formatSeconds(defaults.saveInterval)))") { s, v throws(UsageError) in s.config.saveInterval = try ParseState.seconds(v, "--save-interval", allowZero: true) },
         Flag("--limit", "n", value: "N", help: "Stop after writing N events") { s, v throws(UsageError) in s.config.limit = Int(try ParseState.integer(v, "--limit", in: 1...Int64.max)) },
-        Flag("--max-message-size", value: "BYTES", help: "Largest message accepted, such as 65536, 512K or 4MiB (default \(OptionValue.formatBytes(Int64(defaults.maxMessageSize))))") { s, v throws(UsageError) in s.config.maxMessageSize = try ParseState.bytes(v, "--max-message-size") },
+        Flag("--compress", help: "Ask for zstd-compressed events, about half the bandwidth; they are written decompressed") { s, _ in s.config.compress = true },
+        Flag("--zstd-dict", value: "FILE|URL", help: "With --compress, decompress with this zstd dictionary file or http(s) URL instead of Jetstream's own") { s, v throws(UsageError) in s.config.zstdDictionary = try ParseState.dictionarySource(v) },
+        Flag("--zstd-dict-url", value: "URL", help: "With --compress, where to download Jetstream's dictionary if it is not cached (still checked by SHA-256)") { s, v throws(UsageError) in s.config.zstdDictionaryURL = try ParseState.downloadURL(v, "--zstd-dict-url") },
+        Flag("--max-message-size", value: "BYTES", help: "Largest message accepted, also once decompressed, such as 65536, 512K or 4MiB (default \(OptionValue.formatBytes(Int64(defaults.maxMessageSize))))") { s, v throws(UsageError) in s.config.maxMessageSize = try ParseState.bytes(v, "--max-message-size") },
         Flag("--connect-timeout", value: "SECONDS", help: "Time allowed to connect, TLS and upgrade included (default \(OptionValue.formatSeconds(defaults.connectTimeout)))") { s, v throws(UsageError) in s.config.connectTimeout = try ParseState.seconds(v, "--connect-timeout", allowZero: false) },
         Flag("--cacert", value: "FILE", help: "Verify the server with the CA certificates in this PEM file") { s, v throws(UsageError) in s.config.caCertPath = try OptionValue.readableFile(v, option: "--cacert") },
         Flag("--insecure", "k", help: "Skip checking the server's certificate and name") { s, _ in s.config.insecure = true },
@@ -300,7 +303,32 @@ struct ParseState {
         case let (.sequence(start)?, .sequence(end)?) where end <= start: throw .notLater(option: "--until", than: "--cursor")
         default: break
         }
+        // A dictionary without --compress would be silently unused; both dictionary options at
+        // once would leave one of them silently unused.
+        if !c.compress, c.zstdDictionary != nil { throw .requires(option: "--zstd-dict", other: "--compress") }
+        if !c.compress, c.zstdDictionaryURL != nil { throw .requires(option: "--zstd-dict-url", other: "--compress") }
+        if c.zstdDictionary != nil, c.zstdDictionaryURL != nil {
+            throw .conflicts(option: "--zstd-dict-url", other: "--zstd-dict")
+        }
         return c
+    }
+
+    /// A `--zstd-dict` value: an http(s) URL, downloaded at start, or a file readable now.
+    static func dictionarySource(_ v: String) throws(UsageError) -> String {
+        if ZstdDictionary.isURL(v) { return try downloadURL(v, "--zstd-dict") }
+        if v.contains("://") {
+            throw .invalidValue(v, option: "--zstd-dict", reason: "expected a file or an http:// or https:// URL")
+        }
+        return try OptionValue.readableFile(v, option: "--zstd-dict")
+    }
+
+    /// An `http://` or `https://` URL with a host; libcurl judges the rest when it downloads.
+    static func downloadURL(_ v: String, _ option: String) throws(UsageError) -> String {
+        let afterScheme = v.firstRange(of: "://").map { v[$0.upperBound...] } ?? ""
+        guard ZstdDictionary.isURL(v), let first = afterScheme.first, first != "/", first != "?", first != "#" else {
+            throw .invalidValue(v, option: option, reason: "expected an http:// or https:// URL")
+        }
+        return v
     }
 
     /// Shortest and longest accepted `--max-message-size`: below 1 KiB even small events would be

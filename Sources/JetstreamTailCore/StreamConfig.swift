@@ -71,6 +71,14 @@ public struct StreamConfig: Sendable, Equatable {
     public var statsInterval: Double = 10
     /// Silence everything on stderr but errors.
     public var quiet: Bool = false
+    /// Ask for `compress=true`: every event arrives as one zstd frame made with Jetstream's dictionary.
+    public var compress: Bool = false
+    /// `--zstd-dict`: a dictionary file path or an http(s) URL, used instead of Jetstream's own
+    /// (checked only for the zstd dictionary magic number).
+    public var zstdDictionary: String? = nil
+    /// `--zstd-dict-url`: where to download Jetstream's dictionary when it is not cached; the
+    /// download must still have the published size and SHA-256.
+    public var zstdDictionaryURL: String? = nil
 
     // Reconnects and resume.
     /// First reconnect delay ceiling, in seconds; it doubles per failed attempt.

@@ -1,5 +1,8 @@
 /// The request target of a subscription: the endpoint's path plus the query Jetstream reads,
-/// `wantedCollections` and `wantedDids` (one repeated key per value) and `cursor`.
+/// `wantedCollections` and `wantedDids` (one repeated key per value), `compress` and `cursor`.
+///
+/// Compression is asked for with `compress=true` only. Jetstream also accepts the header
+/// `Socket-Encoding: zstd` for the same thing; the query alone is enough, and it shows in logs.
 ///
 /// Jetstream reads the query with Go's `URL.Query()`, which splits on `&`, rejects `;`, turns `+`
 /// into a space and decodes `%XX`. Values are therefore percent-encoded as RFC 3986 asks, keeping
@@ -7,7 +10,7 @@
 /// `query = *( pchar / "/" / "?" )`) and Go leaves as they are; this keeps `app.bsky.*` and
 /// `did:plc:…` readable in logs. Comma-joined lists are never sent: the server does not split them.
 public enum SubscribeURL {
-    /// Builds `path?wantedCollections=a&wantedCollections=b&wantedDids=d&cursor=N`, leaving out
+    /// Builds `path?wantedCollections=a&wantedCollections=b&wantedDids=d&compress=true&cursor=N`, leaving out
     /// every parameter that has nothing to send, and the `?` itself when none has.
     ///
     /// `cursor` is a separate argument because a reconnect passes a rewound one, not the configured
@@ -24,6 +27,8 @@ public enum SubscribeURL {
         }
         for collection in config.wantedCollections { add("wantedCollections", collection) }
         for did in config.wantedDids { add("wantedDids", did) }
+        // The server compares the value with "true" exactly.
+        if config.compress { add("compress", "true") }
         if let cursor, cursor >= 0 { add("cursor", String(cursor)) }
         return endpoint.path + query
     }

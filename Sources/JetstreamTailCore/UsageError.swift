@@ -28,6 +28,10 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
     case notLater(option: String, than: String)
     /// The tool takes no operands; `suggestion` is the option the word probably belongs to.
     case unexpectedArgument(String, suggestion: String?)
+    /// The option has no effect unless `other` is given too.
+    case requires(option: String, other: String)
+    /// The option has no effect when `other` is given.
+    case conflicts(option: String, other: String)
 
     /// The second line printed after a usage error, as jq and GNU tools do.
     public static let hint = "Try 'jetstream-tail --help' for more information."
@@ -59,6 +63,10 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
         case let .unexpectedArgument(argument, suggestion):
             return "unexpected argument '\(argument)': jetstream-tail takes options only"
                 + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+        case let .requires(option, other):
+            return "'\(option)' is only used with '\(other)'"
+        case let .conflicts(option, other):
+            return "'\(option)' cannot be combined with '\(other)', which replaces it"
         }
     }
 }

@@ -139,6 +139,37 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
         #expect(try config(args).caCertPath == readableFile)
     }
 
+    @Test func compressIsASwitch() throws {
+        #expect(try config(["--compress"]).compress)
+        #expect(try config([]).compress == false)
+    }
+
+    @Test(arguments: [
+        (["--compress", "--zstd-dict", readableFile], readableFile),
+        (["--zstd-dict=\(readableFile)", "--compress"], readableFile),
+        (["--compress", "--zstd-dict", "https://example.com/d.zdict"], "https://example.com/d.zdict"),
+        (["--compress", "--zstd-dict", "HTTP://127.0.0.1:8080/d"], "HTTP://127.0.0.1:8080/d"),
+    ] as [([String], String)])
+    func zstdDictAcceptsAReadableFileOrAURL(_ args: [String], _ expected: String) throws {
+        let c = try config(args)
+        #expect(c.zstdDictionary == expected && c.zstdDictionaryURL == nil)
+    }
+
+    @Test func zstdDictURLAcceptsAnHTTPSURL() throws {
+        let c = try config(["--compress", "--zstd-dict-url", "https://mirror.example/legacy_subscribe.zdict"])
+        #expect(c.zstdDictionaryURL == "https://mirror.example/legacy_subscribe.zdict" && c.zstdDictionary == nil)
+    }
+
+    @Test(arguments: [
+        (["--zstd-dict", readableFile], "'--zstd-dict' is only used with '--compress'"),
+        (["--zstd-dict-url", "https://a.example/d"], "'--zstd-dict-url' is only used with '--compress'"),
+        (["--compress", "--zstd-dict", readableFile, "--zstd-dict-url", "https://a.example/d"],
+         "'--zstd-dict-url' cannot be combined with '--zstd-dict', which replaces it"),
+    ] as [([String], String)])
+    func dictionaryOptionsNeedCompressAndExcludeEachOther(_ args: [String], _ expected: String) {
+        #expect(message(args) == expected)
+    }
+
     @Test(arguments: [["--insecure"], ["-k"]])
     func insecureAcceptsEveryForm(_ args: [String]) throws {
         #expect(try config(args).insecure)
@@ -278,6 +309,7 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
         (["--host"], "--host"), (["--did"], "--did"), (["--cursor"], "--cursor"),
         (["--max-message-size"], "--max-message-size"), (["--connect-timeout"], "--connect-timeout"),
         (["--cacert"], "--cacert"), (["--stats-interval"], "--stats-interval"),
+        (["--zstd-dict"], "--zstd-dict"), (["--zstd-dict-url"], "--zstd-dict-url"),
     ] as [([String], String)])
     func aMissingValueIsNamed(_ args: [String], _ option: String) {
         #expect(message(args) == "option '\(option)' needs a value")
@@ -328,6 +360,11 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
         (["--stats-interval", "86401"], "'--stats-interval' must be at most 86400 seconds"),
         (["--cacert", "/nonexistent/ca.pem"], "cannot read '/nonexistent/ca.pem' given to '--cacert': No such file or directory"),
         (["--cacert", "/"], "cannot read '/' given to '--cacert': Is a directory"),
+        (["--compress", "--zstd-dict", "/nonexistent/d.zdict"], "cannot read '/nonexistent/d.zdict' given to '--zstd-dict': No such file or directory"),
+        (["--compress", "--zstd-dict", "ftp://example.com/d"], "invalid value 'ftp://example.com/d' for '--zstd-dict': expected a file or an http:// or https:// URL"),
+        (["--compress", "--zstd-dict", "https://"], "invalid value 'https://' for '--zstd-dict': expected an http:// or https:// URL"),
+        (["--compress", "--zstd-dict-url", "/tmp/d.zdict"], "invalid value '/tmp/d.zdict' for '--zstd-dict-url': expected an http:// or https:// URL"),
+        (["--compress", "--zstd-dict-url", "https:///d"], "invalid value 'https:///d' for '--zstd-dict-url': expected an http:// or https:// URL"),
         (["--host", "https://example.com"], "invalid value 'https://example.com' for '--host': unsupported scheme 'https'; use wss:// (or ws:// for no TLS)"),
         (["--host", "wss://example.com/subscribe?cursor=1"], "invalid value 'wss://example.com/subscribe?cursor=1' for '--host': a query string is not accepted; use --collection, --did and --cursor instead"),
         (["--host", "::1"], "invalid value '::1' for '--host': put an IPv6 address in brackets, as in [::1]:6008"),

@@ -123,7 +123,15 @@ private func difference(_ listed: [String: String], _ table: [String: String]) -
 
     @Test func manPageHasTheExpectedSections() throws {
         let headings = try manPage().split(separator: "\n").filter { $0.hasPrefix(".SH ") }.map { String($0.dropFirst(4)) }
-        #expect(headings == ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "OUTPUT", "RECONNECTS", "BACKFILLS FROM CRON", "EXIT STATUS", "FILES", "EXAMPLES", "CAVEATS", "SEE ALSO"])
+        #expect(headings == ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "OUTPUT", "RECONNECTS", "BACKFILLS FROM CRON", "EXIT STATUS", "ENVIRONMENT", "FILES", "EXAMPLES", "CAVEATS", "SEE ALSO"])
+    }
+
+    @Test func manPageNamesTheDictionaryCacheAsTheCodeDoes() throws {
+        let files = section("FILES", of: try manPage()).map(unroff).joined(separator: " ")
+        #expect(files.contains("$XDG_CACHE_HOME/jetstream-tail/ "))
+        #expect(files.contains(" \(ZstdDictionary.cacheFileName) "))
+        #expect(files.contains("size, \(ZstdDictionary.expectedSize) bytes,"))
+        #expect(files.contains(ZstdDictionary.expectedSHA256))
     }
 
     @Test func manPageStatesTheActualDefaults() throws {

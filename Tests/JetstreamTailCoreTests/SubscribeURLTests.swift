@@ -122,6 +122,16 @@ private func goUnescape(_ s: Substring) -> String? {
             + "&cursor=1725911162329308")
     }
 
+    @Test func compressionIsAskedForBeforeTheCursor() {
+        var c = StreamConfig()
+        c.compress = true
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: nil) == "/subscribe?compress=true")
+        c.wantedCollections = ["app.bsky.feed.post"]
+        c.wantedDids = ["did:plc:a"]
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 12)
+            == "/subscribe?wantedCollections=app.bsky.feed.post&wantedDids=did:plc:a&compress=true&cursor=12")
+    }
+
     @Test func theCursorArgumentIsSentNotTheConfiguredOne() {
         var c = StreamConfig()
         c.startCursor = .micros(1_725_911_162_329_308)
@@ -165,13 +175,15 @@ private func goUnescape(_ s: Substring) -> String? {
         var c = StreamConfig()
         c.wantedCollections = ["app.bsky.*", "a+b", "x;y", "p&q=r", "sp ace", "é", "%zz"]
         c.wantedDids = ["did:web:localhost%3A1234", "did:plc:z72i7hdynmk6r22z27h6tvur"]
+        c.compress = true
         let target = SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 42)
         let query = try #require(target.split(separator: "?", maxSplits: 1).last)
         let decoded = try #require(goQuery(query))
         #expect(decoded["wantedCollections"] == c.wantedCollections)
         #expect(decoded["wantedDids"] == c.wantedDids)
         #expect(decoded["cursor"] == ["42"])
-        #expect(decoded.count == 3)
+        #expect(decoded["compress"] == ["true"])
+        #expect(decoded.count == 4)
     }
 
     @Test func everyErrorHasAOneLineDescription() {

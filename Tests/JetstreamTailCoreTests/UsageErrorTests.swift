@@ -17,6 +17,8 @@ import Testing
         (.notLater(option: "--until", than: "--cursor"), "'--until' must be later than '--cursor'"),
         (.unexpectedArgument("x", suggestion: nil), "unexpected argument 'x': jetstream-tail takes options only"),
         (.unexpectedArgument("did:plc:a", suggestion: "--did did:plc:a"), "unexpected argument 'did:plc:a': jetstream-tail takes options only (did you mean '--did did:plc:a'?)"),
+        (.requires(option: "--zstd-dict", other: "--compress"), "'--zstd-dict' is only used with '--compress'"),
+        (.conflicts(option: "--zstd-dict-url", other: "--zstd-dict"), "'--zstd-dict-url' cannot be combined with '--zstd-dict', which replaces it"),
     ] as [(UsageError, String)])
     func descriptionsAreOneLineNamingTheOption(_ error: UsageError, _ expected: String) {
         #expect(error.description == expected)

@@ -1,0 +1,162 @@
+import CLibs
+
+/// Decodes Jetstream's compressed events: each binary message is exactly one zstd frame made with
+/// the server's dictionary (RFC 8878 §3.1.1 frames, §5 dictionary format).
+///
+/// The dictionary is digested once (`ZSTD_createDDict`: entropy tables built, content copied) and one
+/// decompression context is reused for every frame, so a frame costs no allocation and no table
+/// building. Each frame is decoded in one pass straight into the caller's buffer with
+/// `ZSTD_decompress_usingDDict`, whose every write is bounded by that buffer's capacity: a frame
+/// that declares no content size, or a false one, cannot make it write past the buffer or allocate,
+/// because this one-shot mode never uses the streaming window buffers whose size the frame header
+/// chooses. Output that does not fit is a decompression bomb as far as this tool is concerned.
+///
+/// A frame names the dictionary it needs in its header (RFC 8878 §3.1.1.1.3, `Dictionary_ID`).
+/// A frame that names another dictionary is refused before decoding. A frame that names none was
+/// made without one and is decoded without one, as Jetstream's reference Go decoder does; feeding
+/// it the dictionary would change its starting repeat offsets (a dictionary's offsets are used
+/// "instead of using {1,4,8}", §5) and could corrupt the output.
+///
+/// Not thread-safe: the context holds per-frame state. Use one decoder per reading thread.
+public final class ZstdDecoder {
+    /// The `Dictionary_ID` of the loaded dictionary, which frames made with it carry.
+    public let dictionaryID: UInt32
+    private let context: OpaquePointer
+    private let dictionary: OpaquePointer
+
+    /// The four bytes every zstd dictionary starts with (RFC 8878 §5: "Magic_Number : 4 bytes ID,
+    /// value 0xEC30A437, little-endian format").
+    public static let dictionaryMagic: UInt32 = 0xEC30_A437
+    /// The four bytes every zstd data frame starts with (RFC 8878 §3.1.1: "4 Bytes, little-endian
+    /// format. Value : 0xFD2FB528").
+    static let frameMagic: UInt32 = 0xFD2F_B528
+
+    /// Digests `dictionary`, which must be a zstd dictionary (starting with its magic number) and not
+    /// raw content, and creates the reusable decompression context.
+    public init(dictionary bytes: [UInt8]) throws(DecompressionError) {
+        guard Self.littleEndianWord(bytes) == Self.dictionaryMagic else { throw .notADictionary }
+        // RFC 8878 §5: "Dictionary_ID : 4 bytes, stored in little-endian format."
+        let id = Self.littleEndianWord(bytes.dropFirst(4)) ?? 0
+        guard let ddict = bytes.withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) }) else {
+            throw .damagedDictionary
+        }
+        guard ZSTD_getDictID_fromDDict(ddict) == id else {
+            ZSTD_freeDDict(ddict)
+            throw .damagedDictionary
+        }
+        guard let dctx = ZSTD_createDCtx() else {
+            ZSTD_freeDDict(ddict)
+            throw .outOfMemory
+        }
+        dictionaryID = id
+        dictionary = ddict
+        context = dctx
+    }
+
+    deinit {
+        ZSTD_freeDCtx(context)
+        ZSTD_freeDDict(dictionary)
+    }
+
+    /// Decompresses the single zstd frame `frame` into `output`, whose size is the largest output
+    /// accepted, and returns how many bytes of `output` hold the result.
+    ///
+    /// Anything but exactly one complete data frame is refused: an empty message, a skippable frame,
+    /// a truncated frame, or bytes after the frame's end (RFC 8878 §3.1: frames are self-contained,
+    /// and a message is one event).
+    public func decompress(_ frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(DecompressionError) -> Int {
+        guard let source = frame.baseAddress, frame.count > 0 else { throw .corrupt(reason: "empty message") }
+        guard Self.littleEndianWord(frame) == Self.frameMagic else {
+            throw .corrupt(reason: "not a zstd frame (no magic number)")
+        }
+        // Walks the block headers only, to find where the frame ends without decoding it.
+        let frameSize = ZSTD_findFrameCompressedSize(source, frame.count)
+        if ZSTD_isError(frameSize) != 0 { throw Self.error(frameSize, cap: output.count, frameDictionary: 0, loaded: dictionaryID) }
+        if frameSize < frame.count {
+            throw .corrupt(reason: "\(frame.count - frameSize) bytes after the end of the zstd frame")
+        }
+        let wanted = UInt32(truncatingIfNeeded: ZSTD_getDictID_fromFrame(source, frameSize))
+        if wanted != 0, wanted != dictionaryID {
+            throw .dictionaryMismatch(frame: wanted, loaded: dictionaryID)
+        }
+        // With a null DDict the context starts with no dictionary, as the frame was made.
+        let written = ZSTD_decompress_usingDDict(
+            context, output.baseAddress, output.count, source, frameSize, wanted == 0 ? nil : dictionary)
+        if ZSTD_isError(written) != 0 { throw Self.error(written, cap: output.count, frameDictionary: wanted, loaded: dictionaryID) }
+        return written
+    }
+
+    /// Maps a libzstd error code onto the rule it broke.
+    private static func error(_ code: Int, cap: Int, frameDictionary: UInt32, loaded: UInt32) -> DecompressionError {
+        switch ZSTD_getErrorCode(code) {
+        case ZSTD_error_dstSize_tooSmall:
+            return .tooLarge(limit: cap)
+        case ZSTD_error_dictionary_wrong:
+            return .dictionaryMismatch(frame: frameDictionary, loaded: loaded)
+        case ZSTD_error_memory_allocation:
+            return .outOfMemory
+        case ZSTD_error_dictionary_corrupted where frameDictionary == 0:
+            // Tables or history borrowed from a dictionary that the header does not name.
+            return .corrupt(reason: "the frame uses a zstd dictionary but does not name it")
+        case ZSTD_error_srcSize_wrong:
+            return .corrupt(reason: "truncated zstd frame")
+        default:
+            return .corrupt(reason: String(cString: ZSTD_getErrorName(code)))
+        }
+    }
+
+    /// The first four bytes as a little-endian number, or nil when there are fewer.
+    private static func littleEndianWord(_ bytes: some Collection<UInt8>) -> UInt32? {
+        var word: UInt32 = 0
+        var shift: UInt32 = 0
+        for b in bytes.prefix(4) {
+            word |= UInt32(b) << shift
+            shift += 8
+        }
+        return shift == 32 ? word : nil
+    }
+
+    private static func littleEndianWord(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
+        guard bytes.count >= 4 else { return nil }
+        return UInt32(littleEndian: bytes.loadUnaligned(as: UInt32.self))
+    }
+}
+
+@available(*, unavailable)
+extension ZstdDecoder: Sendable {}
+
+/// Why a compressed message or a dictionary could not be used. Each description is one line that
+/// reads after "jetstream-tail: ".
+public enum DecompressionError: Error, Equatable, CustomStringConvertible {
+    /// A zstd dictionary starts with the magic number 0xEC30A437 (RFC 8878 §5); raw-content
+    /// dictionaries are not what Jetstream uses.
+    case notADictionary
+    /// The dictionary has the magic number but libzstd cannot load its entropy tables.
+    case damagedDictionary
+    /// The frame decodes to more than the output buffer holds (`--max-message-size`): a message
+    /// this large is refused whether it is honest or a decompression bomb.
+    case tooLarge(limit: Int)
+    /// The frame names a dictionary other than the loaded one.
+    case dictionaryMismatch(frame: UInt32, loaded: UInt32)
+    /// The bytes are not exactly one valid zstd frame.
+    case corrupt(reason: String)
+    /// libzstd could not allocate its context.
+    case outOfMemory
+
+    public var description: String {
+        switch self {
+        case .notADictionary:
+            return "not a zstd dictionary (it does not start with the magic number 0xEC30A437)"
+        case .damagedDictionary:
+            return "the zstd dictionary is damaged: libzstd cannot load it"
+        case let .tooLarge(limit):
+            return "a compressed message decompresses to more than \(limit) bytes (--max-message-size)"
+        case let .dictionaryMismatch(frame, loaded):
+            return "this server's frames need dictionary \(frame), but the loaded one is \(loaded)"
+        case let .corrupt(reason):
+            return "corrupt compressed message: \(reason)"
+        case .outOfMemory:
+            return "out of memory for the zstd decompression context"
+        }
+    }
+}

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Testing
+@testable import JetstreamTailCore
+
+@Suite struct SHA256Tests {
+    /// FIPS 180-4 examples (NIST CSRC "SHA256.pdf", "SHA2_Additional.pdf") plus the empty string.
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        ("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
+    ])
+    func matchesPublishedVectors(message: String, digest: String) {
+        #expect(SHA256.hexDigest(Array(message.utf8)) == digest)
+    }
+
+    @Test func hashesAMillionLetterA() {
+        #expect(SHA256.hexDigest([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
+            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// Lengths around the padding boundary (55 fits one block, 56 needs two), checked against sha256sum.
+    @Test(arguments: [
+        (55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"),
+        (56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"),
+        (63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"),
+        (64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"),
+        (65, "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"),
+        (119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb"),
+        (120, "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c"),
+    ])
+    func padsCorrectlyAtBlockBoundaries(length: Int, digest: String) {
+        #expect(SHA256.hexDigest(repeatElement(UInt8(ascii: "a"), count: length)) == digest)
+    }
+
+    @Test func updatesInPiecesGiveTheSameDigest() {
+        let message = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        for split in [0, 1, 55, 56] {
+            var h = SHA256()
+            h.update(message[..<split])
+            h.update(message[split...])
+            #expect(h.finish() == SHA256.hash(message))
+        }
+    }
+
+    @Test func hashesJetstreamsDictionaryAsPublished() throws {
+        let path = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
+            .dropLast(4).joined(separator: "/") + "/shared/data/jetstream/zstd_dictionary"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try #require(fd >= 0, "cannot open \(path)")
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 200_000)
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        #expect(n == 112_640)
+        #expect(SHA256.hexDigest(bytes[..<max(0, n)]) == "b8d77b46933aceecbdd5275a01241efc985c970c78162b8150cf67a26522f70c")
+    }
+}
