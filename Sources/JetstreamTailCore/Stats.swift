@@ -17,6 +17,9 @@ public struct Stats: Sendable {
     public var queued: Int = 0
     public var backoff: Double = 0
     public var lastCause: String? = nil
+    /// `--compress`: the line also reports compressed bytes and the compression ratio.
+    public var compressed = false
+    public var compressedBytes: UInt64 = 0
     /// `time_us` of the last event that carried one.
     public var lastTimeUS: Int64? = nil
 
@@ -52,7 +55,15 @@ public struct Stats: Sendable {
 
     private func fields(rate: Double, nowUS: Int64) -> String {
         let lagText = lag(nowUS: nowUS).map { Self.format($0, digits: 1) + "s" } ?? "-"
-        return "events=\(eventsReceived) written=\(eventsWritten) bytes=\(bytesReceived) rate=\(Int(rate.rounded()))/s lag=\(lagText) rejected=\(rejected) reconnects=\(reconnects) backoff=\(Self.format(backoff, digits: 1))s dropped=\(dropped) queued=\(queued) duplicates=\(duplicates) cause=\(lastCause ?? "-")"
+        return "events=\(eventsReceived) written=\(eventsWritten) bytes=\(bytesReceived) rate=\(Int(rate.rounded()))/s lag=\(lagText) rejected=\(rejected) reconnects=\(reconnects) backoff=\(Self.format(backoff, digits: 1))s dropped=\(dropped) queued=\(queued) duplicates=\(duplicates) cause=\(lastCause ?? "-")" + compressionFields
+    }
+
+    /// `compressed=` (bytes of zstd frames received) and `ratio=` (uncompressed over compressed
+    /// bytes of those messages), only with `--compress`.
+    private var compressionFields: String {
+        guard compressed else { return "" }
+        let ratio = compressedBytes > 0 ? Double(bytesReceived) / Double(compressedBytes) : 0
+        return " compressed=\(compressedBytes) ratio=\(Self.format(ratio, digits: 2))"
     }
 
     /// Fixed-point formatting without Foundation.

@@ -41,6 +41,11 @@ public final class Tailer {
     private var progressShown = false
     private var nextProgress: UInt64 = .max
     private var progressStartUS: Int64?
+    /// `--compress`: the decoder (one context, one digested dictionary) and its output buffer,
+    /// `--max-message-size` bytes, allocated once.
+    private var decoder: ZstdDecoder?
+    private var inflated: UnsafeMutableRawBufferPointer?
+    private var reportedDecompression: Set<String> = []
 
     /// Longest single wait, so a stop request that races a `poll` is still seen promptly.
     private static let maxWait = 0.25
@@ -89,6 +94,8 @@ public final class Tailer {
         default: break
         }
         if let failure = openCursorFile() { diagnostics.error(failure); return .failure }
+        if let failure = loadDictionary() { diagnostics.error(failure); return .failure }
+        defer { inflated?.deallocate() }
         if config.statsInterval > 0 { nextStats = MonotonicClock.now() &+ UInt64(config.statsInterval * 1e9) }
         if untilMicros != nil, config.progress, !config.quiet, Progress.isTerminal() { nextProgress = MonotonicClock.now() }
         let writer = StdoutWriter(queue: queue, fd: outputFD, checkpoint: checkpoint)
@@ -117,6 +124,23 @@ public final class Tailer {
         case .finished:
             diagnostics.note(stats.summaryLine())
             return status
+        }
+    }
+
+    /// With `--compress`: the dictionary (cached, downloaded and verified, or the user's) and the decoder.
+    private func loadDictionary() -> String? {
+        guard config.compress else { return nil }
+        do {
+            let dictionary = try ZstdDictionary.load(config: config)
+            for notice in dictionary.notices { diagnostics.note(notice) }
+            decoder = try ZstdDecoder(dictionary: dictionary.bytes)
+            inflated = .allocate(byteCount: config.maxMessageSize, alignment: 16)
+            stats.compressed = true
+            return nil
+        } catch let error as ZstdDictionaryError {
+            return error.description
+        } catch {
+            return "zstd dictionary: \(error)"
         }
     }
 
@@ -257,9 +281,8 @@ public final class Tailer {
                 switch incoming {
                 case .text(let payload):
                     try accept(payload, endpointIndex: endpointIndex)
-                case .binary:
-                    stats.eventsReceived &+= 1
-                    reject("binary message ignored (compressed streams are not supported yet)")
+                case .binary(let payload):
+                    try acceptCompressed(payload, endpointIndex: endpointIndex)
                 case let .closed(code, reason):
                     throw ServerClosed(code: code, reason: reason)
                 }
@@ -307,6 +330,45 @@ public final class Tailer {
         if tracker.last != nil, event.timeUS != nil { batch.last = tracker.last }
         accepted &+= 1
         if let limit = config.limit, accepted >= UInt64(limit) { throw Ending.finished }
+    }
+
+    /// A binary message on a `--compress` stream: one zstd frame holding one event.
+    private func acceptCompressed(_ frame: UnsafeRawBufferPointer, endpointIndex: Int) throws {
+        guard let decoder, let inflated else {
+            stats.eventsReceived &+= 1
+            reject("binary message ignored (compressed events need --compress)")
+            return
+        }
+        stats.compressedBytes &+= UInt64(frame.count)
+        let n: Int
+        do {
+            n = try decoder.decompress(frame, into: inflated)
+        } catch let error as DecompressionError {
+            if case .dictionaryMismatch = error { throw Ending.fatal(error.description) }
+            stats.eventsReceived &+= 1
+            stats.rejected &+= 1
+            // Each kind of failure is reported once; the stream goes on.
+            let kind = Self.kindOf(error)
+            if reportedDecompression.insert(kind).inserted {
+                diagnostics.warning("\(error); skipped (further ones are only counted as rejected)")
+            }
+            return
+        }
+        let event = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(inflated)[..<n])
+        guard UTF8Validator.isValid(event) else {
+            stats.eventsReceived &+= 1
+            reject("decompressed message is not valid UTF-8 (\(n) bytes), skipped")
+            return
+        }
+        try accept(event, endpointIndex: endpointIndex)
+    }
+
+    private static func kindOf(_ error: DecompressionError) -> String {
+        switch error {
+        case .tooLarge: return "too-large"
+        case .corrupt: return "corrupt"
+        default: return "other"
+        }
     }
 
     private func reject(_ why: String) {
