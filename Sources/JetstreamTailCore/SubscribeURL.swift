@@ -1,5 +1,7 @@
 /// The request target of a subscription: the endpoint's path plus the query Jetstream reads,
-/// `wantedCollections` and `wantedDids` (one repeated key per value) and `cursor`.
+/// `wantedCollections` and `wantedDids` (one repeated key per value), `cursor` and
+/// `maxMessageSizeBytes`; or, when the filters are too long for a URL (`SubscribeOptions`),
+/// `requireHello=true` in their place.
 ///
 /// Jetstream reads the query with Go's `URL.Query()`, which splits on `&`, rejects `;`, turns `+`
 /// into a space and decodes `%XX`. Values are therefore percent-encoded as RFC 3986 asks, keeping
@@ -7,11 +9,17 @@
 /// `query = *( pchar / "/" / "?" )`) and Go leaves as they are; this keeps `app.bsky.*` and
 /// `did:plc:…` readable in logs. Comma-joined lists are never sent: the server does not split them.
 public enum SubscribeURL {
-    /// Builds `path?wantedCollections=a&wantedCollections=b&wantedDids=d&cursor=N`, leaving out
-    /// every parameter that has nothing to send, and the `?` itself when none has.
+    /// Builds `path?wantedCollections=a&wantedCollections=b&wantedDids=d&cursor=N&maxMessageSizeBytes=M`,
+    /// leaving out every parameter that has nothing to send, and the `?` itself when none has.
     ///
     /// `cursor` is a separate argument because a reconnect passes a rewound one, not the configured
     /// one. A negative cursor is never sent (the server would answer 400); the CLI refuses it earlier.
+    ///
+    /// `maxMessageSizeBytes` is the tail's own message limit, so the server skips an event the tail
+    /// would refuse, instead of sending it and having the connection fail on it, again after every
+    /// reconnect. When `SubscribeOptions.needsHello` says the filters do not fit, both lists are left
+    /// out and `requireHello=true` is sent: the connection must then send
+    /// `SubscribeOptions.optionsUpdate(for:)` before the server sends anything.
     public static func target(for endpoint: Endpoint, config: StreamConfig, cursor: Int64?) -> String {
         var query = ""
         func add(_ key: String, _ value: String) {
@@ -20,9 +28,14 @@ public enum SubscribeURL {
             query += "="
             query += percentEncoded(value)
         }
-        for collection in config.wantedCollections { add("wantedCollections", collection) }
-        for did in config.wantedDids { add("wantedDids", did) }
+        let hello = SubscribeOptions.needsHello(config)
+        if !hello {
+            for collection in config.wantedCollections { add("wantedCollections", collection) }
+            for did in config.wantedDids { add("wantedDids", did) }
+        }
         if let cursor, cursor >= 0 { add("cursor", String(cursor)) }
+        if config.maxMessageSize > 0 { add("maxMessageSizeBytes", String(config.maxMessageSize)) }
+        if hello { add("requireHello", "true") }
         return endpoint.path + query
     }
 
