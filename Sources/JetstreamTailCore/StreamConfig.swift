@@ -41,8 +41,9 @@ public struct StreamConfig: Sendable, Equatable {
     public var wantedDids: [String] = []
     /// `cursor`: unix microseconds to replay from; nil tails live.
     public var cursor: Int64? = nil
-    /// Largest WebSocket message accepted, in bytes; larger ones fail the connection before any
-    /// large allocation.
+    /// Largest WebSocket message accepted, in bytes. It is also sent as `maxMessageSizeBytes`, so the
+    /// server skips larger events; one that arrives anyway fails the connection before any large
+    /// allocation.
     public var maxMessageSize: Int = 4 << 20
     /// Bounds TCP connect, TLS handshake and the HTTP upgrade together, in seconds.
     public var connectTimeout: Double = 10
@@ -56,6 +57,17 @@ public struct StreamConfig: Sendable, Equatable {
     public var statsInterval: Double = 10
     /// Silence everything on stderr but errors.
     public var quiet: Bool = false
+
+    // Accounts named by handle, and filters applied here rather than on the server.
+    /// `--handle` values, lowercased and deduplicated; `HandleResolver.resolveHandles` turns them into
+    /// DIDs before connecting.
+    public var handles: [String] = []
+    /// Base URL of the XRPC service that resolves handles (`com.atproto.identity.resolveHandle`).
+    public var resolver: String = HandleResolver.defaultResolver
+    /// `--kind`: only events of these kinds are written; empty writes every kind.
+    public var kinds: Set<EventKind> = []
+    /// `--operation`: only commits with these operations are written; empty writes every commit.
+    public var operations: Set<CommitOperation> = []
 
     // Reconnects and resume.
     /// First reconnect delay ceiling, in seconds; it doubles per failed attempt.
