@@ -35,6 +35,10 @@ extension Arguments {
           1  runtime failure, such as the server refusing the subscription
           2  usage error
 
+        Environment:
+          Most options also read JETSTREAM_TAIL_<OPTION>, such as JETSTREAM_TAIL_HOST
+          or JETSTREAM_TAIL_CONNECT_TIMEOUT; an option given on the command line wins.
+
         Full documentation: man jetstream-tail
 
         """

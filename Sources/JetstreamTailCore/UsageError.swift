@@ -24,6 +24,10 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
     case tooMany(option: String, count: Int, maximum: Int)
     /// The tool takes no operands; `suggestion` is the option the word probably belongs to.
     case unexpectedArgument(String, suggestion: String?)
+    /// A value read from a list (`@FILE` or `-`) is wrong; the list's name and the 1-based line say where.
+    indirect case inList(String, line: Int, UsageError)
+    /// A value read from an environment variable (`JETSTREAM_TAIL_…`) is wrong; the variable is named.
+    indirect case inEnvironment(String, UsageError)
 
     /// The second line printed after a usage error, as jq and GNU tools do.
     public static let hint = "Try 'jetstream-tail --help' for more information."
@@ -51,6 +55,10 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
         case let .unexpectedArgument(argument, suggestion):
             return "unexpected argument '\(argument)': jetstream-tail takes options only"
                 + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+        case let .inList(name, line, error):
+            return "\(name == "-" ? "standard input" : name):\(line): \(error.description)"
+        case let .inEnvironment(variable, error):
+            return "\(variable): \(error.description)"
         }
     }
 }
