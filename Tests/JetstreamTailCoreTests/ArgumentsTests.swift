@@ -277,7 +277,7 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
         (["-c", "*"], "invalid value '*' for '--collection': '*' alone is not a filter; leave out --collection to receive every collection"),
         (["-c", "app.bsky.feed.po*"], "invalid value 'app.bsky.feed.po*' for '--collection': '*' may only be the whole last segment, as in app.bsky.*"),
         (["-c", "app.bsky.feed.post,app.bsky.feed.like"], "invalid value 'app.bsky.feed.post,app.bsky.feed.like' for '--collection': ',' is not allowed in an NSID (letters, digits, '-' and '.' only)"),
-        (["-d", "bsky.app"], "invalid value 'bsky.app' for '--did': a DID starts with 'did:', as in did:plc:z72i7hdynmk6r22z27h6tvur (resolve a handle to its DID first)"),
+        (["-d", "bsky.app"], "invalid value 'bsky.app' for '--did': a DID starts with 'did:', as in did:plc:z72i7hdynmk6r22z27h6tvur (for a handle such as bsky.app, use --handle)"),
         (["-d", "did:PLC:abc"], "invalid value 'did:PLC:abc' for '--did': 'did:' must be followed by a lowercase method name and ':', as in did:plc:"),
     ] as [([String], String)])
     func invalidValuesAreExplained(_ args: [String], _ expected: String) {
