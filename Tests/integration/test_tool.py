@@ -114,7 +114,7 @@ def test_the_options_update_is_sent_again_after_a_reconnect(jetstream, tail, tmp
     server = jetstream(*FLAGS, "--drop-after", 30, "--then-hold")
     result = tail("--host", server.url, "--did", f"@{write_list(tmp_path / 'dids.txt', wanted)}",
                   "-c", "app.bsky.feed.like", "-c", "app.bsky.feed.post", "--limit", len(expected),
-                  "--idle-timeout", 3, "--max-reconnects", 3, timeout=60)
+                  "--idle-timeout", 3, "--max-reconnects", 1, timeout=60)
     assert result.returncode == 0, stderr_of(result)
     server.wait_until_settled()
     updates = server.entries("options_update")
@@ -409,3 +409,10 @@ def test_install_into_a_prefix_then_uninstall(tmp_path):
     assert uninstall.returncode == 0, uninstall.stderr
     left = sorted(str(p.relative_to(prefix)) for p in prefix.rglob("*") if p.is_file())
     assert left == ["share/man/man1/other.1"]
+
+
+def test_the_man_page_lints_clean():
+    """groff -man -ww -z (and mandoc -Tlint where installed) report nothing."""
+    result = subprocess.run(["sh", str(REPO / "Scripts" / "check-man.sh")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "warning" not in result.stderr.lower() or "mandoc not installed" in result.stderr, result.stderr
