@@ -3,7 +3,7 @@ import Testing
 
 /// Runs the parser and returns the configuration, recording an issue for anything but `.run`.
 private func config(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> StreamConfig {
-    let command = try Arguments.parse(args)
+    let command = try Arguments.parse(args, environment: [:])
     guard case let .run(c) = command else {
         Issue.record("expected .run, got \(command)", sourceLocation: sourceLocation)
         return StreamConfig()
@@ -14,7 +14,7 @@ private func config(_ args: [String], sourceLocation: SourceLocation = #_sourceL
 /// The usage message the parser gives, or nil if it accepted the arguments.
 private func message(_ args: [String]) -> String? {
     do {
-        _ = try Arguments.parse(args)
+        _ = try Arguments.parse(args, environment: [:])
         return nil
     } catch {
         return error.description
@@ -30,7 +30,7 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
     // MARK: Defaults and every flag in every form
 
     @Test func noArgumentsRunWithTheDefaults() throws {
-        #expect(try Arguments.parse([]) == .run(StreamConfig()))
+        #expect(try Arguments.parse([], environment: [:]) == .run(StreamConfig()))
     }
 
     @Test(arguments: [["--host", "localhost:6008"], ["--host=localhost:6008"]])
