@@ -89,8 +89,9 @@ public final class CurlHTTPGetter: HTTPGetter {
         let sink = Sink(limit: options.maxBodyBytes)
         let context = Unmanaged.passRetained(sink)
         defer { context.release() }
-        var headers: UnsafeMutablePointer<curl_slist>? = nil
-        headers = curl_slist_append(headers, "Accept: \(accept)")
+        guard let headers = curl_slist_append(nil, "Accept: \(accept)") else {
+            throw HTTPGetError.curl(call: "curl_slist_append", reason: "out of memory")
+        }
         defer { curl_slist_free_all(headers) }
 
         try set(h, CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
@@ -101,7 +102,7 @@ public final class CurlHTTPGetter: HTTPGetter {
         try set(h, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(options.connectTimeout * 1000)))
         try set(h, CURLOPT_TIMEOUT_MS, max(1, Int(options.timeout * 1000)))
         try set(h, CURLOPT_USERAGENT, "jetstream-tail/\(JetstreamTail.version)")
-        try set(h, CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headers!))
+        try set(h, CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headers))
         try set(h, CURLOPT_WRITEFUNCTION, pointer: unsafeBitCast(Self.write, to: UnsafeMutableRawPointer.self))
         try set(h, CURLOPT_WRITEDATA, pointer: context.toOpaque())
         if let ca = options.caCertPath { try set(h, CURLOPT_CAINFO, ca) }
