@@ -28,13 +28,22 @@ narrowed by its own query:
   maxMessageSizeBytes  skip events longer than this many bytes (0 or garbage: no limit).
   compress=true (or a `Socket-Encoding: zstd` header)  send each event as one binary message
                      holding one zstd frame made with `--zstd-dict` (a 400 without one).
+  requireHello=true  send nothing until the client's first valid `options_update` message:
+                     `{"type":"options_update","payload":{"wantedCollections":[…],"wantedDids":[…],
+                     "maxMessageSizeBytes":N}}`. Its lists replace the query's wholesale (absent or
+                     empty: no filter), with the same checks and limits; `maxMessageSizeBytes` replaces
+                     the query's when present. Messages of another type and binary messages are
+                     ignored; a malformed envelope or payload, or options the checks refuse, get a close
+                     1000 whose reason says why, as the legacy server does. Updates after the first
+                     are not applied: the event list is chosen once, when the hello arrives.
 
 Records for the tests to assert on:
 
   --record FILE   every message payload this server finished sending, exactly, each followed
                   by "\\n", in order, across connections (JSON text, also in zstd mode).
   --log FILE      one JSON object per line: `request` (path, query pairs, headers, ALPN),
-                  `rejected`, `open`, `ping`, `pong` (payloads in hex), `client_message`,
+                  `rejected`, `awaiting_hello`, `options_update` (the filters it set) or
+                  `hello_refused`, `open`, `ping`, `pong` (payloads in hex), `client_message`,
                   `close_sent`, `aborted` and `closed` (messages sent, the client's close code).
 
 Run with `--help` for the fault and behaviour modes. `--make-cert DIR` is a helper mode: it
@@ -296,6 +305,7 @@ class Options:
     cursor: int | None = None
     max_size: int = 0
     compress: bool = False
+    require_hello: bool = False
 
     def wants(self, event: Event) -> bool:
         if self.dids and event.did not in self.dids:
@@ -315,24 +325,58 @@ def go_parse_int64(text: str) -> int:
     return value
 
 
-def parse_options(query: list[tuple[str, str]], headers: Any) -> Options:
-    options = Options()
-    for key, value in query:
-        if key == "wantedCollections":
-            if value.endswith(".*"):
-                options.prefixes.append(value[:-1])
-            elif valid_nsid(value):
-                options.collections.add(value)
-            else:
-                raise BadRequest(f"invalid subscriber options: invalid collection: {value}")
-        elif key == "wantedDids":
-            if not valid_did(value):
-                raise BadRequest("invalid subscriber options")
-            options.dids.add(value)
+def set_filters(options: Options, collections: list[str], dids: list[str]) -> None:
+    """Replaces the collection and DID filters, checked as the legacy server checks them."""
+    options.collections, options.prefixes, options.dids = set(), [], set()
+    for value in collections:
+        if value.endswith(".*"):
+            options.prefixes.append(value[:-1])
+        elif valid_nsid(value):
+            options.collections.add(value)
+        else:
+            raise BadRequest(f"invalid subscriber options: invalid collection: {value}")
+    for value in dids:
+        if not valid_did(value):
+            raise BadRequest("invalid subscriber options")
+        options.dids.add(value)
     if len(options.prefixes) + len(options.collections) > MAX_COLLECTIONS:
         raise BadRequest("invalid subscriber options: too many wanted collections")
     if len(options.dids) > MAX_DIDS:
         raise BadRequest("invalid subscriber options: too many wanted DIDs")
+
+
+def apply_update(options: Options, message: str | bytes) -> bool:
+    """Applies one subscriber message. True for a valid options_update, False for one to ignore;
+    BadRequest (its text is the close reason) for a malformed or refused one."""
+    if isinstance(message, bytes):
+        return False
+    try:
+        envelope = json.loads(message)
+    except ValueError as error:
+        raise BadRequest(f"failed to parse subscriber message: {error}")
+    if not isinstance(envelope, dict):
+        raise BadRequest("failed to parse subscriber message: not an object")
+    if envelope.get("type") != "options_update":
+        return False
+    payload = envelope.get("payload")
+    if not isinstance(payload, dict):
+        raise BadRequest("failed to parse options_update payload")
+    lists = []
+    for key in ("wantedCollections", "wantedDids"):
+        value = payload.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise BadRequest(f"failed to parse options_update payload: {key} is not a list of strings")
+        lists.append(value)
+    set_filters(options, lists[0], lists[1])
+    if "maxMessageSizeBytes" in payload:
+        size = payload["maxMessageSizeBytes"]
+        options.max_size = size if isinstance(size, int) and size > 0 else 0
+    return True
+
+
+def parse_options(query: list[tuple[str, str]], headers: Any) -> Options:
+    options = Options()
+    set_filters(options, [v for k, v in query if k == "wantedCollections"], [v for k, v in query if k == "wantedDids"])
     cursors = [v for k, v in query if k == "cursor"]
     if cursors and cursors[0] != "":
         try:
@@ -347,6 +391,8 @@ def parse_options(query: list[tuple[str, str]], headers: Any) -> Options:
             options.max_size = 0
     compress = [v for k, v in query if k == "compress"]
     options.compress = (bool(compress) and compress[0] == "true") or "zstd" in headers.get("Socket-Encoding", "")
+    hello = [v for k, v in query if k == "requireHello"]
+    options.require_hello = bool(hello) and hello[0] == "true"
     return options
 
 
@@ -494,15 +540,36 @@ class FakeJetstream:
         self.journal.log("ping", conn=connection.number, data=data.hex())
         await connection.ping(data)  # does not wait for the pong; the log records it when it comes
 
+    async def await_hello(self, connection: Any) -> bool:
+        """With requireHello=true: waits for the first valid options_update and applies it.
+        False when the connection ended first or the update was refused (and the close sent)."""
+        number = connection.number
+        self.journal.log("awaiting_hello", conn=number)
+        while True:
+            message = await connection.recv()  # ConnectionClosed ends the handler
+            try:
+                if not apply_update(connection.options, message):
+                    continue
+            except BadRequest as error:
+                self.journal.log("hello_refused", conn=number, reason=str(error))
+                await connection.close(1000, str(error)[:123])
+                return False
+            options = connection.options
+            self.journal.log("options_update", conn=number, collections=sorted(options.collections) + [p + "*" for p in options.prefixes],
+                             dids=sorted(options.dids), max_size=options.max_size)
+            return True
+
     async def handler(self, connection: Any) -> None:
         args = self.args
         number = connection.number
-        events = self.selected(connection.options)
-        self.journal.log("open", conn=number, selected=len(events), compressed=connection.options.compress)
         sent = 0
         ended = "all"
         first = number == 1
         try:
+            if connection.options.require_hello and not await self.await_hello(connection):
+                return
+            events = self.selected(connection.options)
+            self.journal.log("open", conn=number, selected=len(events), compressed=connection.options.compress)
             for index, event in enumerate(events):
                 if first and args.close_after is not None and sent == args.close_after:
                     ended = "close"

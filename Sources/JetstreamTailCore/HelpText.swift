@@ -38,6 +38,10 @@ extension Arguments {
           2  usage error
           130  a second interrupt (Ctrl-C) while stopping
 
+        Environment:
+          Most options also read JETSTREAM_TAIL_<OPTION>, such as JETSTREAM_TAIL_HOST
+          or JETSTREAM_TAIL_CONNECT_TIMEOUT; an option given on the command line wins.
+
         Full documentation: man jetstream-tail
 
         """

@@ -168,7 +168,7 @@ public enum IdentifierError: Error, Equatable, CustomStringConvertible {
         case let .invalidName(s):
             return "the last segment '\(s)' must be a letter followed by letters or digits"
         case .didMissingPrefix:
-            return "a DID starts with 'did:', as in did:plc:z72i7hdynmk6r22z27h6tvur (resolve a handle to its DID first)"
+            return "a DID starts with 'did:', as in did:plc:z72i7hdynmk6r22z27h6tvur (for a handle such as bsky.app, use --handle)"
         case .didInvalidMethod:
             return "'did:' must be followed by a lowercase method name and ':', as in did:plc:"
         case .didEmptyIdentifier:

@@ -56,8 +56,9 @@ public struct StreamConfig: Sendable, Equatable {
     public var saveInterval: Double = 5
     /// Draw the backfill progress bar (only with `until`, and only when stderr is a terminal).
     public var progress: Bool = true
-    /// Largest WebSocket message accepted, in bytes; larger ones fail the connection before any
-    /// large allocation.
+    /// Largest WebSocket message accepted, in bytes. It is also sent as `maxMessageSizeBytes`, so the
+    /// server skips larger events; one that arrives anyway fails the connection before any large
+    /// allocation.
     public var maxMessageSize: Int = 4 << 20
     /// Bounds TCP connect, TLS handshake and the HTTP upgrade together, in seconds.
     public var connectTimeout: Double = 10
@@ -79,6 +80,17 @@ public struct StreamConfig: Sendable, Equatable {
     /// `--zstd-dict-url`: where to download Jetstream's dictionary when it is not cached; the
     /// download must still have the published size and SHA-256.
     public var zstdDictionaryURL: String? = nil
+
+    // Accounts named by handle, and filters applied here rather than on the server.
+    /// `--handle` values, lowercased and deduplicated; `HandleResolver.resolveHandles` turns them into
+    /// DIDs before connecting.
+    public var handles: [String] = []
+    /// Base URL of the XRPC service that resolves handles (`com.atproto.identity.resolveHandle`).
+    public var resolver: String = HandleResolver.defaultResolver
+    /// `--kind`: only events of these kinds are written; empty writes every kind.
+    public var kinds: Set<EventKind> = []
+    /// `--operation`: only commits with these operations are written; empty writes every commit.
+    public var operations: Set<CommitOperation> = []
 
     // Reconnects and resume.
     /// First reconnect delay ceiling, in seconds; it doubles per failed attempt.

@@ -1,5 +1,7 @@
 /// The request target of a subscription: the endpoint's path plus the query Jetstream reads,
-/// `wantedCollections` and `wantedDids` (one repeated key per value), `compress` and `cursor`.
+/// `wantedCollections` and `wantedDids` (one repeated key per value), `compress`, `cursor` and
+/// `maxMessageSizeBytes`; or, when the filters are too long for a URL (`SubscribeOptions`),
+/// `requireHello=true` in their place.
 ///
 /// Compression is asked for with `compress=true` only. Jetstream also accepts the header
 /// `Socket-Encoding: zstd` for the same thing; the query alone is enough, and it shows in logs.
@@ -10,13 +12,19 @@
 /// `query = *( pchar / "/" / "?" )`) and Go leaves as they are; this keeps `app.bsky.*` and
 /// `did:plc:…` readable in logs. Comma-joined lists are never sent: the server does not split them.
 public enum SubscribeURL {
-    /// Builds `path?wantedCollections=a&wantedCollections=b&wantedDids=d&compress=true&cursor=N`, leaving out
-    /// every parameter that has nothing to send, and the `?` itself when none has.
+    /// Builds `path?wantedCollections=a&wantedDids=d&compress=true&cursor=N&maxMessageSizeBytes=M`,
+    /// leaving out every parameter that has nothing to send, and the `?` itself when none has.
     ///
     /// `cursor` is a separate argument because a reconnect passes a rewound one, not the configured
     /// one. It is the integer the server reads, sent as is: unix microseconds, or a v2 server's
     /// sequence number (`config.cursor` gives either for `--cursor`, see `CursorSpec.wireValue`).
     /// A negative cursor is never sent (a v2 server would answer 400).
+    ///
+    /// `maxMessageSizeBytes` is the tail's own message limit, so the server skips an event the tail
+    /// would refuse, instead of sending it and having the connection fail on it, again after every
+    /// reconnect. When `SubscribeOptions.needsHello` says the filters do not fit, both lists are left
+    /// out and `requireHello=true` is sent: the connection must then send
+    /// `SubscribeOptions.optionsUpdate(for:)` before the server sends anything.
     public static func target(for endpoint: Endpoint, config: StreamConfig, cursor: Int64?) -> String {
         var query = ""
         func add(_ key: String, _ value: String) {
@@ -25,11 +33,16 @@ public enum SubscribeURL {
             query += "="
             query += percentEncoded(value)
         }
-        for collection in config.wantedCollections { add("wantedCollections", collection) }
-        for did in config.wantedDids { add("wantedDids", did) }
+        let hello = SubscribeOptions.needsHello(config)
+        if !hello {
+            for collection in config.wantedCollections { add("wantedCollections", collection) }
+            for did in config.wantedDids { add("wantedDids", did) }
+        }
         // The server compares the value with "true" exactly.
         if config.compress { add("compress", "true") }
         if let cursor, cursor >= 0 { add("cursor", String(cursor)) }
+        if config.maxMessageSize > 0 { add("maxMessageSizeBytes", String(config.maxMessageSize)) }
+        if hello { add("requireHello", "true") }
         return endpoint.path + query
     }
 

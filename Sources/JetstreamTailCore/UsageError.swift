@@ -32,6 +32,10 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
     case requires(option: String, other: String)
     /// The option has no effect when `other` is given.
     case conflicts(option: String, other: String)
+    /// A value read from a list (`@FILE` or `-`) is wrong; the list's name and the 1-based line say where.
+    indirect case inList(String, line: Int, UsageError)
+    /// A value read from an environment variable (`JETSTREAM_TAIL_…`) is wrong; the variable is named.
+    indirect case inEnvironment(String, UsageError)
 
     /// The second line printed after a usage error, as jq and GNU tools do.
     public static let hint = "Try 'jetstream-tail --help' for more information."
@@ -67,6 +71,10 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
             return "'\(option)' is only used with '\(other)'"
         case let .conflicts(option, other):
             return "'\(option)' cannot be combined with '\(other)', which replaces it"
+        case let .inList(name, line, error):
+            return "\(name == "-" ? "standard input" : name):\(line): \(error.description)"
+        case let .inEnvironment(variable, error):
+            return "\(variable): \(error.description)"
         }
     }
 }

@@ -39,6 +39,9 @@ case .help:
 case .version:
     StandardOutput.write("jetstream-tail \(JetstreamTail.version)\n")
     exit(ExitStatus.success.rawValue)
+case .completions(let shell):
+    StandardOutput.write(Completions.script(for: shell))
+    exit(ExitStatus.success.rawValue)
 case .run(let config):
     installSignalHandlers()
     CurlTransport.globalInit()

@@ -3,7 +3,7 @@ import Testing
 
 /// Runs the parser and returns the configuration, recording an issue for anything but `.run`.
 private func config(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> StreamConfig {
-    let command = try Arguments.parse(args)
+    let command = try Arguments.parse(args, environment: [:])
     guard case let .run(c) = command else {
         Issue.record("expected .run, got \(command)", sourceLocation: sourceLocation)
         return StreamConfig()
@@ -14,7 +14,7 @@ private func config(_ args: [String], sourceLocation: SourceLocation = #_sourceL
 /// The usage message the parser gives, or nil if it accepted the arguments.
 private func message(_ args: [String]) -> String? {
     do {
-        _ = try Arguments.parse(args)
+        _ = try Arguments.parse(args, environment: [:])
         return nil
     } catch {
         return error.description
@@ -30,7 +30,7 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
     // MARK: Defaults and every flag in every form
 
     @Test func noArgumentsRunWithTheDefaults() throws {
-        #expect(try Arguments.parse([]) == .run(StreamConfig()))
+        #expect(try Arguments.parse([], environment: [:]) == .run(StreamConfig()))
     }
 
     @Test(arguments: [["--host", "localhost:6008"], ["--host=localhost:6008"]])
@@ -373,7 +373,7 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
         (["-c", "*"], "invalid value '*' for '--collection': '*' alone is not a filter; leave out --collection to receive every collection"),
         (["-c", "app.bsky.feed.po*"], "invalid value 'app.bsky.feed.po*' for '--collection': '*' may only be the whole last segment, as in app.bsky.*"),
         (["-c", "app.bsky.feed.post,app.bsky.feed.like"], "invalid value 'app.bsky.feed.post,app.bsky.feed.like' for '--collection': ',' is not allowed in an NSID (letters, digits, '-' and '.' only)"),
-        (["-d", "bsky.app"], "invalid value 'bsky.app' for '--did': a DID starts with 'did:', as in did:plc:z72i7hdynmk6r22z27h6tvur (resolve a handle to its DID first)"),
+        (["-d", "bsky.app"], "invalid value 'bsky.app' for '--did': a DID starts with 'did:', as in did:plc:z72i7hdynmk6r22z27h6tvur (for a handle such as bsky.app, use --handle)"),
         (["-d", "did:PLC:abc"], "invalid value 'did:PLC:abc' for '--did': 'did:' must be followed by a lowercase method name and ':', as in did:plc:"),
     ] as [([String], String)])
     func invalidValuesAreExplained(_ args: [String], _ expected: String) {
@@ -402,7 +402,183 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
         }
     }
 
-    @Test func exactlyTheHostCollectionAndDidFlagsRepeat() {
-        #expect(Set(Arguments.flags.filter(\.repeatable).map(\.long)) == ["--host", "--collection", "--did"])
+    @Test func exactlyTheHostFilterAndAccountFlagsRepeat() {
+        #expect(Set(Arguments.flags.filter(\.repeatable).map(\.long))
+            == ["--host", "--collection", "--did", "--handle", "--kind", "--operation"])
+    }
+}
+
+// MARK: - Lists, handles, client-side filters, named hosts and the environment
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Parses with an explicit environment and standard input, returning the configuration.
+private func configured(_ args: [String], env: [String: String] = [:], stdin: String = "",
+                        sourceLocation: SourceLocation = #_sourceLocation) throws -> StreamConfig {
+    let command = try Arguments.parse(args, nowMicros: WallClock.nowMicroseconds(), lookup: { env[$0] }, standardInput: { _ throws(UsageError) in Array(stdin.utf8) })
+    guard case let .run(c) = command else {
+        Issue.record("expected .run, got \(command)", sourceLocation: sourceLocation)
+        return StreamConfig()
+    }
+    return c
+}
+
+private func failure(_ args: [String], env: [String: String] = [:], stdin: String = "") -> String? {
+    do {
+        _ = try Arguments.parse(args, nowMicros: WallClock.nowMicroseconds(), lookup: { env[$0] }, standardInput: { _ throws(UsageError) in Array(stdin.utf8) })
+        return nil
+    } catch {
+        return error.description
+    }
+}
+
+/// A file in a fresh temporary directory holding `text`; returns its path.
+private func temporaryFile(_ text: String, name: String = "list.txt") throws -> String {
+    var template = Array("/tmp/jetstream-tail-tests-XXXXXX".utf8CString)
+    let directory = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+    let path = directory + "/" + name
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    try #require(fd >= 0)
+    defer { close(fd) }
+    var copy = text
+    copy.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+    return path
+}
+
+extension ArgumentsTests {
+    @Test func didListsComeFromFilesWithCommentsAndBlankLines() throws {
+        let path = try temporaryFile("# followed accounts\ndid:plc:a\n\n  did:plc:b   # with a comment\r\ndid:plc:a\n\tdid:web:example.com\n")
+        let c = try configured(["--did", "@" + path, "-d", "did:plc:c"])
+        #expect(c.wantedDids == ["did:plc:a", "did:plc:b", "did:web:example.com", "did:plc:c"])
+    }
+
+    @Test func didListsComeFromStandardInput() throws {
+        #expect(try configured(["--did", "-"], stdin: "did:plc:x\ndid:plc:y\n").wantedDids == ["did:plc:x", "did:plc:y"])
+        #expect(try configured(["-d-"], stdin: "did:plc:x").wantedDids == ["did:plc:x"])
+    }
+
+    @Test func aBadListEntryNamesTheFileAndLine() throws {
+        let path = try temporaryFile("did:plc:a\n# two\nhandle.example\n")
+        #expect(failure(["--did", "@" + path])
+            == "\(path):3: invalid value 'handle.example' for '--did': \(IdentifierError.didMissingPrefix.description)")
+        #expect(failure(["--did", "-"], stdin: "did:plc:a\nnope\n")?.hasPrefix("standard input:2: invalid value 'nope' for '--did'") == true)
+    }
+
+    @Test func aMissingListFileIsAUsageError() {
+        #expect(failure(["--did", "@/nonexistent/dids.txt"]) == "cannot read '/nonexistent/dids.txt' given to '--did': No such file or directory")
+        #expect(failure(["--handle", "@/tmp"]) == "cannot read '/tmp' given to '--handle': Is a directory")
+    }
+
+    @Test func standardInputIsReadOnce() {
+        #expect(failure(["--did", "-", "--handle", "-"], stdin: "did:plc:a\n")
+            == "invalid value '-' for '--handle': standard input was already read for '--did'")
+    }
+
+    @Test func handlesAreValidatedLowercasedAndDeduplicated() throws {
+        let path = try temporaryFile("@Alice.Bsky.Social\nbob.test # a comment\n")
+        let c = try configured(["--handle", "alice.bsky.social", "--handle=@" + path, "--handle", "BOB.test"])
+        #expect(c.handles == ["alice.bsky.social", "bob.test"])
+        #expect(failure(["--handle", "not_a.handle"]) == "invalid value 'not_a.handle' for '--handle': \(HandleSyntaxError.invalidCharacter("_").description)")
+        #expect(failure(["--handle", "did:plc:a"]) == "invalid value 'did:plc:a' for '--handle': \(HandleSyntaxError.isADID.description)")
+    }
+
+    @Test func theResolverDefaultsToTheAppViewAndCanBeChanged() throws {
+        #expect(try configured([]).resolver == "https://public.api.bsky.app")
+        #expect(try configured(["--resolver", "https://127.0.0.1:8443/"]).resolver == "https://127.0.0.1:8443")
+        #expect(failure(["--resolver", "ftp://x"]) != nil)
+    }
+
+    @Test func kindsAndOperationsRepeat() throws {
+        let c = try configured(["--kind", "commit", "--kind=account", "--operation", "delete", "--operation", "create", "--kind", "commit"])
+        #expect(c.kinds == [.commit, .account])
+        #expect(c.operations == [.delete, .create])
+        #expect(failure(["--kind", "post"]) == "invalid value 'post' for '--kind': expected commit, identity or account")
+        #expect(failure(["--operation", "Create"]) == "invalid value 'Create' for '--operation': expected create, update or delete")
+    }
+
+    @Test(arguments: [
+        ("us-east", "jetstream.us-east.bsky.network"), ("us-west", "jetstream.us-west.bsky.network"),
+        ("us-east-1", "jetstream1.us-east.bsky.network"), ("us-east-2", "jetstream2.us-east.bsky.network"),
+        ("us-west-1", "jetstream1.us-west.bsky.network"), ("US-West-2", "jetstream2.us-west.bsky.network"),
+    ])
+    func namedHostsExpandToThePublicInstances(_ name: String, _ host: String) throws {
+        #expect(try configured(["--host", name]).endpoints == [Endpoint(scheme: .wss, host: host, port: 443, path: "/subscribe")])
+    }
+
+    @Test func aNamedHostWithAPortIsAnOrdinaryHost() throws {
+        #expect(try configured(["--host", "us-east:6008"]).endpoints == [Endpoint(scheme: .wss, host: "us-east", port: 6008)])
+    }
+
+    @Test(arguments: Shell.allCases)
+    func completionsStopParsing(_ shell: Shell) throws {
+        #expect(try Arguments.parse(["--completions", shell.rawValue, "--bogus"], environment: [:]) == .completions(shell))
+        #expect(failure(["--completions", "tcsh"]) == "invalid value 'tcsh' for '--completions': expected bash, zsh or fish")
+    }
+
+    // MARK: Environment
+
+    @Test func environmentVariableNamesFollowTheLongName() throws {
+        let names = Arguments.flags.compactMap(\.environmentVariable)
+        #expect(names.contains("JETSTREAM_TAIL_HOST"))
+        #expect(names.contains("JETSTREAM_TAIL_CONNECT_TIMEOUT"))
+        #expect(names.contains("JETSTREAM_TAIL_MAX_MESSAGE_SIZE"))
+        for flag in Arguments.flags where ["--help", "--version", "--completions", "--cursor", "--limit"].contains(flag.long) {
+            #expect(flag.environmentVariable == nil, "\(flag.long)")
+        }
+    }
+
+    @Test func theEnvironmentSuppliesOptionsNotGiven() throws {
+        let c = try configured([], env: [
+            "JETSTREAM_TAIL_HOST": "us-west", "JETSTREAM_TAIL_CONNECT_TIMEOUT": "2.5", "JETSTREAM_TAIL_QUIET": "yes",
+            "JETSTREAM_TAIL_COLLECTION": "app.bsky.feed.post, app.bsky.graph.*\tapp.bsky.feed.like",
+            "JETSTREAM_TAIL_KIND": "commit,identity", "JETSTREAM_TAIL_ON_FULL": "drop", "JETSTREAM_TAIL_INSECURE": "0",
+        ])
+        #expect(c.endpoints == [Endpoint(host: "jetstream.us-west.bsky.network")])
+        #expect(c.connectTimeout == 2.5)
+        #expect(c.quiet)
+        #expect(!c.insecure)
+        #expect(c.wantedCollections == ["app.bsky.feed.post", "app.bsky.graph.*", "app.bsky.feed.like"])
+        #expect(c.kinds == [.commit, .identity])
+        #expect(c.onFull == .drop)
+    }
+
+    @Test func optionsWinOverTheEnvironment() throws {
+        let env = ["JETSTREAM_TAIL_HOST": "a.example b.example", "JETSTREAM_TAIL_COLLECTION": "app.bsky.feed.like",
+                   "JETSTREAM_TAIL_CONNECT_TIMEOUT": "2", "JETSTREAM_TAIL_DID": "did:plc:env"]
+        let c = try configured(["--host", "c.example", "-c", "app.bsky.feed.post", "--connect-timeout=7"], env: env)
+        #expect(c.endpoints == [Endpoint(host: "c.example")])
+        #expect(c.wantedCollections == ["app.bsky.feed.post"])
+        #expect(c.connectTimeout == 7)
+        #expect(c.wantedDids == ["did:plc:env"])
+        #expect(try configured([], env: env).endpoints == [Endpoint(host: "a.example"), Endpoint(host: "b.example")])
+    }
+
+    @Test func blankVariablesAreIgnoredAndOptionsWithoutOneAreNotRead() throws {
+        #expect(try configured([], env: ["JETSTREAM_TAIL_HOST": "  ", "JETSTREAM_TAIL_LIMIT": "5", "JETSTREAM_TAIL_CURSOR": "9"]) == StreamConfig())
+    }
+
+    @Test func environmentListsMayNameFiles() throws {
+        let path = try temporaryFile("did:plc:one\ndid:plc:two\n")
+        #expect(try configured([], env: ["JETSTREAM_TAIL_DID": "@" + path + " did:plc:three"]).wantedDids == ["did:plc:one", "did:plc:two", "did:plc:three"])
+    }
+
+    @Test func environmentErrorsNameTheVariable() {
+        #expect(failure([], env: ["JETSTREAM_TAIL_CONNECT_TIMEOUT": "soon"])
+            == "JETSTREAM_TAIL_CONNECT_TIMEOUT: invalid value 'soon' for '--connect-timeout': expected a number of seconds, such as 10 or 2.5")
+        #expect(failure([], env: ["JETSTREAM_TAIL_QUIET": "maybe"])
+            == "JETSTREAM_TAIL_QUIET: invalid value 'maybe' for '--quiet': expected 1, true, yes or on (or 0, false, no or off)")
+        #expect(failure([], env: ["JETSTREAM_TAIL_DID": "did:plc:a nope"])?.hasPrefix("JETSTREAM_TAIL_DID: invalid value 'nope' for '--did'") == true)
+    }
+
+    @Test func commandLineErrorsComeBeforeEnvironmentErrors() {
+        #expect(failure(["--limit", "x"], env: ["JETSTREAM_TAIL_CONNECT_TIMEOUT": "soon"]) == "invalid value 'x' for '--limit': expected a whole number")
+    }
+
+    @Test func theEnvironmentIsNotReadForHelp() throws {
+        #expect(try Arguments.parse(["--help"], environment: ["JETSTREAM_TAIL_CONNECT_TIMEOUT": "soon"]) == .help)
     }
 }

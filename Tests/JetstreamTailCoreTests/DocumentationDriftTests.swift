@@ -145,4 +145,53 @@ private func difference(_ listed: [String: String], _ table: [String: String]) -
         #expect(text.contains("Default: \(defaults.saveEvery)."))
         #expect(text.contains("Default: \(OptionValue.formatSeconds(defaults.saveInterval))."))
     }
+
+    // MARK: The environment table
+
+    /// Every `JETSTREAM_TAIL_…` entry of ENVIRONMENT names the option on the next line; together they
+    /// are exactly the options that read the environment, in table order.
+    @Test func manPageEnvironmentListsExactlyTheVariablesTheParserReads() throws {
+        let lines = section("ENVIRONMENT", of: try manPage())
+        var listed: [String] = []
+        for i in lines.indices.dropLast(2) where lines[i].hasPrefix(".TP") && lines[i + 1].hasPrefix(".B JETSTREAM_TAIL_") {
+            let variable = lines[i + 1].dropFirst(3)
+            let option = try #require(option(in: unroff(lines[i + 2]))?.long, "\(variable) names no option")
+            listed.append("\(variable) \(option)")
+        }
+        let table = Arguments.flags.compactMap { flag in flag.environmentVariable.map { "\($0) \(flag.long)" } }
+        #expect(listed == table)
+    }
+
+    @Test func manPageEnvironmentMarksTheRepeatableOptions() throws {
+        let lines = section("ENVIRONMENT", of: try manPage())
+        for flag in Arguments.flags where flag.readsEnvironment {
+            let at = try #require(lines.firstIndex(of: Substring(".B \(flag.environmentVariable!)")))
+            #expect((lines[at + 2] == "(repeatable)") == flag.repeatable, "\(flag.long)")
+        }
+    }
+
+    // MARK: The README
+
+    /// Every option the README names in backquotes (`--flag` or `--flag VALUE`) exists.
+    @Test func readmeNamesOnlyRealOptions() throws {
+        guard let readme = readFile(repositoryRoot + "/README.md") else { return }
+        let table = Set(Arguments.flags.map(\.long))
+        for line in readme.split(separator: "\n") {
+            for piece in line.split(separator: "`").dropFirst() where piece.hasPrefix("--") {
+                let name = String(piece.prefix { $0 != " " && $0 != "=" })
+                #expect(table.contains(name), "README.md mentions \(name): \(line)")
+            }
+        }
+    }
+
+    /// The README's option table (rows that begin with a backquoted option) lists exactly the flag table.
+    @Test func readmeOptionTableListsExactlyTheFlagTable() throws {
+        guard let readme = readFile(repositoryRoot + "/README.md") else { return }
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `-") }
+        let listed = rows.compactMap { row in
+            option(in: String(row.split(separator: "|").first ?? "").replacing("`", with: ""))
+        }
+        #expect(listed.count == rows.count, "every option row names a long option")
+        #expect(asDictionary(listed) == table, difference(asDictionary(listed), table))
+    }
 }

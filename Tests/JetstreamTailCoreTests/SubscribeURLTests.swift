@@ -45,6 +45,11 @@ private func goUnescape(_ s: Substring) -> String? {
     return String(decoding: out, as: UTF8.self)
 }
 
+/// The default `--max-message-size`, as the query carries it when it is the only parameter.
+private let size = "?maxMessageSizeBytes=4194304"
+/// The same parameter following others.
+private func and(_ first: String) -> String { "&" + first.dropFirst() }
+
 @Suite struct SubscribeURLTests {
     // MARK: Endpoint.parse
 
@@ -108,8 +113,20 @@ private func goUnescape(_ s: Substring) -> String? {
 
     // MARK: target(for:config:cursor:)
 
+    @Test func withoutFiltersOnlyTheMessageSizeIsSent() {
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: StreamConfig(), cursor: nil) == "/subscribe" + size)
+    }
+
     @Test func nothingToSendMeansNoQuestionMark() {
-        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: StreamConfig(), cursor: nil) == "/subscribe")
+        var c = StreamConfig()
+        c.maxMessageSize = 0
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: nil) == "/subscribe")
+    }
+
+    @Test func theMessageSizeLimitIsTheConfiguredOne() {
+        var c = StreamConfig()
+        c.maxMessageSize = 65536
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 7) == "/subscribe?cursor=7&maxMessageSizeBytes=65536")
     }
 
     @Test func repeatedKeysInOrderThenCursor() {
@@ -119,47 +136,47 @@ private func goUnescape(_ s: Substring) -> String? {
         #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 1_725_911_162_329_308) == "/subscribe"
             + "?wantedCollections=app.bsky.feed.post&wantedCollections=app.bsky.graph.*"
             + "&wantedDids=did:plc:z72i7hdynmk6r22z27h6tvur&wantedDids=did:web:example.com"
-            + "&cursor=1725911162329308")
+            + "&cursor=1725911162329308&maxMessageSizeBytes=4194304")
     }
 
     @Test func compressionIsAskedForBeforeTheCursor() {
         var c = StreamConfig()
         c.compress = true
-        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: nil) == "/subscribe?compress=true")
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: nil) == "/subscribe?compress=true&maxMessageSizeBytes=4194304")
         c.wantedCollections = ["app.bsky.feed.post"]
         c.wantedDids = ["did:plc:a"]
         #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 12)
-            == "/subscribe?wantedCollections=app.bsky.feed.post&wantedDids=did:plc:a&compress=true&cursor=12")
+            == "/subscribe?wantedCollections=app.bsky.feed.post&wantedDids=did:plc:a&compress=true&cursor=12&maxMessageSizeBytes=4194304")
     }
 
     @Test func theCursorArgumentIsSentNotTheConfiguredOne() {
         var c = StreamConfig()
         c.startCursor = .micros(1_725_911_162_329_308)
-        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: nil) == "/subscribe")
-        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 0) == "/subscribe?cursor=0")
-        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 3) == "/subscribe?cursor=3")
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: nil) == "/subscribe" + size)
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 0) == "/subscribe?cursor=0" + and(size))
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 3) == "/subscribe?cursor=3" + and(size))
     }
 
     @Test func theConfiguredCursorIsSentAsTheServerReadsIt() {
         var c = StreamConfig()
-        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe")
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe?maxMessageSizeBytes=4194304")
         c.startCursor = .micros(1_725_911_162_329_308)
-        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe?cursor=1725911162329308")
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe?cursor=1725911162329308&maxMessageSizeBytes=4194304")
         c.startCursor = .sequence(469_083)
-        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe?cursor=469083")
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe?cursor=469083&maxMessageSizeBytes=4194304")
         c.startCursor = .micros(951_782_400_000_000) // 2000-02-29: a v2 server would take it for a sequence number
-        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe?cursor=1000000000000000")
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: c.cursor) == "/subscribe?cursor=1000000000000000&maxMessageSizeBytes=4194304")
     }
 
     @Test func aNegativeCursorIsNeverSent() {
-        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: StreamConfig(), cursor: -1) == "/subscribe")
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: StreamConfig(), cursor: -1) == "/subscribe" + size)
     }
 
     @Test func theEndpointPathIsKept() {
         var c = StreamConfig()
         c.wantedDids = ["did:plc:a"]
         let e = Endpoint(scheme: .ws, host: "::1", port: 6008, path: "/jet/stream")
-        #expect(SubscribeURL.target(for: e, config: c, cursor: nil) == "/jet/stream?wantedDids=did:plc:a")
+        #expect(SubscribeURL.target(for: e, config: c, cursor: nil) == "/jet/stream?wantedDids=did:plc:a" + and(size))
     }
 
     @Test func percentEncodingKeepsUnreservedStarAndColon() {
@@ -183,7 +200,30 @@ private func goUnescape(_ s: Substring) -> String? {
         #expect(decoded["wantedDids"] == c.wantedDids)
         #expect(decoded["cursor"] == ["42"])
         #expect(decoded["compress"] == ["true"])
-        #expect(decoded.count == 4)
+        #expect(decoded["maxMessageSizeBytes"] == ["4194304"])
+        #expect(decoded.count == 5)
+    }
+
+    // MARK: Filters too long for a URL
+
+    @Test func longFilterListsLeaveTheURLForRequireHello() {
+        var c = StreamConfig()
+        c.wantedCollections = ["app.bsky.feed.post"]
+        c.wantedDids = (0..<2000).map { "did:plc:\($0)" }
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 9)
+            == "/subscribe?cursor=9&maxMessageSizeBytes=4194304&requireHello=true")
+        #expect(SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: nil)
+            == "/subscribe?maxMessageSizeBytes=4194304&requireHello=true")
+    }
+
+    @Test func theURLStaysUnderTheLimitEitherWay() {
+        for count in [1, 50, 90, 100, 200, 10_000] {
+            var c = StreamConfig()
+            c.wantedDids = (0..<count).map { "did:plc:" + String(repeating: "a", count: 20) + "\($0)" }
+            let target = SubscribeURL.target(for: Endpoint(host: "h"), config: c, cursor: 1_725_911_162_329_308)
+            #expect(target.utf8.count < SubscribeOptions.maxQueryBytes + 100, "\(count) DIDs")
+            #expect(target.contains("requireHello=true") == SubscribeOptions.needsHello(c))
+        }
     }
 
     @Test func everyErrorHasAOneLineDescription() {

@@ -19,6 +19,10 @@ import Testing
         (.unexpectedArgument("did:plc:a", suggestion: "--did did:plc:a"), "unexpected argument 'did:plc:a': jetstream-tail takes options only (did you mean '--did did:plc:a'?)"),
         (.requires(option: "--zstd-dict", other: "--compress"), "'--zstd-dict' is only used with '--compress'"),
         (.conflicts(option: "--zstd-dict-url", other: "--zstd-dict"), "'--zstd-dict-url' cannot be combined with '--zstd-dict', which replaces it"),
+        (.inList("dids.txt", line: 3, .invalidValue("did:x", option: "--did", reason: "bad")), "dids.txt:3: invalid value 'did:x' for '--did': bad"),
+        (.inList("-", line: 1, .invalidValue("a", option: "--handle", reason: "bad")), "standard input:1: invalid value 'a' for '--handle': bad"),
+        (.inEnvironment("JETSTREAM_TAIL_LIMIT", .invalidValue("x", option: "--limit", reason: "expected a whole number")),
+         "JETSTREAM_TAIL_LIMIT: invalid value 'x' for '--limit': expected a whole number"),
     ] as [(UsageError, String)])
     func descriptionsAreOneLineNamingTheOption(_ error: UsageError, _ expected: String) {
         #expect(error.description == expected)

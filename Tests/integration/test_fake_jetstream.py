@@ -229,3 +229,73 @@ def test_exits_by_itself_after_its_lifetime(jetstream):
     server.process.wait(timeout=10)
     assert time.monotonic() - start < 10
     assert server.process.returncode == 0
+
+
+async def hello_then_receive(url: str, hello: str | bytes | None, *more: str) -> tuple[list, ClientConnection]:
+    """Connects, sends `hello` (and `more`) as the first messages, then reads until the server closes."""
+    messages = []
+    async with connect(url, compression=None, open_timeout=10) as ws:
+        for message in ([hello] if hello is not None else []) + list(more):
+            await ws.send(message)
+        try:
+            while True:
+                messages.append(await asyncio.wait_for(ws.recv(decode=False), timeout=10))
+        except ConnectionClosed:
+            pass
+    return messages, ws
+
+
+def update(collections: list[str] | None = None, dids: list[str] | None = None, **extra) -> str:
+    payload = {"wantedCollections": collections or [], "wantedDids": dids or [], **extra}
+    return json.dumps({"type": "options_update", "payload": payload})
+
+
+def test_require_hello_holds_events_until_an_options_update_and_applies_it(jetstream):
+    everything = event_payloads("--generate", "300")
+    events = [json.loads(p) for p in everything]
+    dids = sorted({e["did"] for e in events})[:5]
+    server = jetstream("--generate", "300")
+    # The query's own DID filter is replaced wholesale by the update's lists.
+    url = server.url + "?requireHello=true&wantedDids=did:plc:nobody"
+    messages, ws = run(hello_then_receive(url, b"\x00binary is ignored", '{"type":"something_else"}', update(["app.bsky.feed.like"], dids)))
+    expected = [p for p, e in zip(everything, events)
+                if e["did"] in dids and (e["kind"] != "commit" or e["commit"]["collection"] == "app.bsky.feed.like")]
+    assert expected and messages == expected
+    log = server.wait_until_settled()
+    (entry,) = [e for e in log if e["event"] == "options_update"]
+    assert entry["dids"] == dids and entry["collections"] == ["app.bsky.feed.like"]
+    assert [e["event"] for e in log if e["event"] in ("awaiting_hello", "options_update", "open")] == ["awaiting_hello", "options_update", "open"]
+
+
+def test_require_hello_without_an_update_sends_nothing(jetstream):
+    server = jetstream("--generate", "10")
+
+    async def wait_a_little():
+        async with connect(server.url + "?requireHello=true", compression=None, open_timeout=10) as ws:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(ws.recv(), timeout=1)
+
+    run(wait_a_little())
+    assert not server.sent()
+
+
+def test_the_update_size_limit_replaces_the_querys(jetstream):
+    server = jetstream("--generate", "50", "--big-event", "5000")
+    messages, _ = run(hello_then_receive(server.url + "?requireHello=true&maxMessageSizeBytes=100000",
+                                         update(maxMessageSizeBytes=4000)))
+    assert len(messages) == 50 and all(len(m) <= 4000 for m in messages)
+
+
+@pytest.mark.parametrize("message, reason", [
+    ("not json", "failed to parse subscriber message"),
+    ('{"type":"options_update","payload":[]}', "failed to parse options_update payload"),
+    (update(["app.bsky.feed.post", "bad..nsid"]), "invalid subscriber options: invalid collection: bad..nsid"),
+    (update(dids=["handle.example"]), "invalid subscriber options"),
+    (update(dids=[f"did:plc:{n}" for n in range(10_001)]), "invalid subscriber options: too many wanted DIDs"),
+])
+def test_a_refused_update_closes_with_1000_and_a_reason(jetstream, message, reason):
+    server = jetstream("--generate", "10")
+    messages, ws = run(hello_then_receive(server.url + "?requireHello=true", message))
+    assert messages == []
+    assert ws.close_code == 1000 and ws.close_reason.startswith(reason)
+    assert not server.sent()
