@@ -249,3 +249,22 @@ enum TopLevelStrings {
         return i == n ? fields : nil
     }
 }
+
+/// The resolver's HTTP client: `HTTPFetch` with the run's TLS settings (`--cacert`, `--insecure`)
+/// and timeouts, and a 1 MiB bound on the answer.
+public struct FetchGetter: HTTPGetter, Sendable {
+    public let tls: CurlTransport.Options
+    public let connectTimeout: Double
+
+    public init(_ config: StreamConfig) {
+        tls = CurlTransport.Options(caCertPath: config.caCertPath, insecure: config.insecure)
+        connectTimeout = config.connectTimeout
+    }
+
+    public func get(url: String, accept: String) throws -> (status: Int, body: [UInt8]) {
+        let request = HTTPFetch.Request(url: url, accept: accept, tls: tls, connectTimeout: connectTimeout,
+                                        totalTimeout: max(30, connectTimeout * 2), maxBodySize: 1 << 20)
+        let response = try HTTPFetch.get(request)
+        return (response.status, response.body)
+    }
+}

@@ -46,6 +46,11 @@ public final class Tailer {
     private var decoder: ZstdDecoder?
     private var inflated: UnsafeMutableRawBufferPointer?
     private var reportedDecompression: Set<String> = []
+    /// The filters as an `options_update` message, when they are too long for the URL
+    /// (`requireHello=true`): sent first on every connection.
+    private let hello: [UInt8]?
+    /// `--kind` and `--operation`, applied here to the raw event.
+    private let filter: EventFilter
 
     /// Longest single wait, so a stop request that races a `poll` is still seen promptly.
     private static let maxWait = 0.25
@@ -68,6 +73,8 @@ public final class Tailer {
         self.shouldStop = shouldStop
         queue = BatchQueue(maxEvents: config.bufferEvents, maxBytes: config.bufferBytes, policy: config.onFull)
         self.outputFD = outputFD
+        hello = SubscribeOptions.needsHello(config) ? SubscribeOptions.optionsUpdate(for: config) : nil
+        filter = EventFilter(config)
         batch = queue.emptyBatch()
         tracker = ResumeTracker(rewindSeconds: config.rewind, tracksIdentities: config.endpoints.count > 1)
         backoff = Backoff(initial: config.backoffInitial, cap: config.backoffMax)
@@ -181,6 +188,12 @@ public final class Tailer {
             do {
                 let connection = try WebSocketConnection(endpoint: endpoint, target: target, options: connectionOptions)
                 connectedAt = MonotonicClock.now()
+                if let hello {
+                    do { try hello.withUnsafeBytes { try connection.send(opcode: .text, payload: $0) } } catch {
+                        connection.abort()
+                        throw error
+                    }
+                }
                 if !everConnected { say("connected to \(endpoint)") }
                 else { say("reconnected to \(endpoint)" + (cursor.map { " from cursor \($0)" } ?? "")) }
                 everConnected = true
@@ -322,6 +335,9 @@ public final class Tailer {
         if let until = untilMicros, let t = event.timeUS, t >= until { throw Ending.finished }
         if let until = untilSequence, let seq = event.cursor, seq >= until { throw Ending.finished }
         if progressStartUS == nil { progressStartUS = event.timeUS }
+        // Events left out by --kind/--operation still count as activity and move the resume
+        // point (above), but are not written.
+        if !filter.passesEverything, !filter.matches(event) { return }
         if !batch.append(payload, now: now) {
             try publishOrThrow()
             batch = queue.emptyBatch(minimum: payload.count + 1)

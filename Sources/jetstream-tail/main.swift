@@ -42,9 +42,17 @@ case .version:
 case .completions(let shell):
     StandardOutput.write(Completions.script(for: shell))
     exit(ExitStatus.success.rawValue)
-case .run(let config):
+case .run(var config):
     installSignalHandlers()
     CurlTransport.globalInit()
+    if !config.handles.isEmpty {
+        do throws(HandleResolutionError) {
+            config.wantedDids = try HandleResolver.resolveHandles(config, using: FetchGetter(config))
+        } catch {
+            for line in error.lines { diagnostics.error(line) }
+            exit(ExitStatus.failure.rawValue)
+        }
+    }
     let tailer = Tailer(config: config, diagnostics: Diagnostics(quiet: config.quiet)) {
         stopRequests.load(ordering: .relaxed) > 0
     }

@@ -71,7 +71,7 @@ private func config(dids: [String] = [], handles: [String]) -> StreamConfig {
     }
 
     @Test func aFailingResolverStopsAtTheFirstHandle() {
-        let getter = TableGetter(failure: HTTPGetError.curl(call: "curl_easy_perform", reason: "Could not resolve host: resolver.example"))
+        let getter = TableGetter(failure: HTTPFetchError.unreachable(reason: "Could not resolve host: resolver.example"))
         #expect(throws: HandleResolutionError.resolverFailed(handle: "a.test", reason: "Could not resolve host: resolver.example")) {
             try HandleResolver.resolveHandles(config(handles: ["a.test", "b.test"]), using: getter)
         }

@@ -25,7 +25,6 @@ from support import REPO, assert_same_stream, event_payloads, lines
 
 FLAGS = ("--generate", 3000)
 
-needs_wiring = pytest.mark.xfail(strict=False, reason="needs wiring into the tail loop and start-up")
 
 
 def parsed(payloads: list[bytes]) -> list[dict]:
@@ -82,7 +81,6 @@ def test_two_thousand_dids_leave_the_url_for_require_hello(jetstream, tail_binar
     assert len(server.requests()[0]["path"]) < 4096 + 100
 
 
-@needs_wiring
 def test_two_thousand_dids_from_a_file_go_in_an_options_update(jetstream, tail, tmp_path):
     everything = event_payloads(*FLAGS)
     events = parsed(everything)
@@ -103,7 +101,6 @@ def test_two_thousand_dids_from_a_file_go_in_an_options_update(jetstream, tail, 
     assert lines(result.stdout) == expected
 
 
-@needs_wiring
 def test_the_options_update_is_sent_again_after_a_reconnect(jetstream, tail, tmp_path):
     everything = event_payloads(*FLAGS)
     events = parsed(everything)
@@ -211,7 +208,6 @@ def resolver(certificates):
         r.stop()
 
 
-@needs_wiring
 def test_handles_are_resolved_over_https_before_connecting(jetstream, tail, resolver, certificates, tmp_path):
     everything = event_payloads(*FLAGS)
     events = parsed(everything)
@@ -230,7 +226,6 @@ def test_handles_are_resolved_over_https_before_connecting(jetstream, tail, reso
     assert lines(result.stdout) == expected
 
 
-@needs_wiring
 def test_unknown_handles_are_each_reported_and_nothing_connects(jetstream, tail, resolver, certificates):
     service = resolver({"alice.test": "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"})
     server = jetstream("--generate", 3, "--then-hold")
@@ -244,7 +239,6 @@ def test_unknown_handles_are_each_reported_and_nothing_connects(jetstream, tail,
     assert not server.requests()
 
 
-@needs_wiring
 def test_an_untrusted_resolver_certificate_stops_before_connecting(jetstream, tail, resolver):
     service = resolver({"alice.test": "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"})
     server = jetstream("--generate", 3, "--then-hold")
@@ -276,7 +270,6 @@ def kind_and_operation(event: dict, kinds: set[str], operations: set[str]) -> bo
     return True
 
 
-@needs_wiring
 @pytest.mark.parametrize("kinds, operations", [
     ({"commit"}, {"delete"}),
     ({"identity", "account"}, set()),
