@@ -1,10 +1,6 @@
 """The tool around the stream: large DID lists sent in an options_update, lists from files and
 standard input, handles resolved over HTTPS, the --kind/--operation filters, the environment,
-shell completions, and Scripts/install.
-
-Tests marked `needs_wiring` exercise behaviour that lives in the library but has to be called from
-the tail loop and the program's start-up (sending the options_update after each upgrade, resolving
-handles before connecting, applying the event filter); they are expected to fail until then."""
+shell completions, and Scripts/install."""
 
 from __future__ import annotations
 
