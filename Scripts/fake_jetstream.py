@@ -37,6 +37,18 @@ narrowed by its own query:
                      1000 whose reason says why, as the legacy server does. Updates after the first
                      are not applied: the event list is chosen once, when the hello arrives.
 
+Live mode (`--live-rate N`): the server also appends N generated events per second, stamped with
+the current time, to the same list. A connection with a cursor replays from it and then follows
+the new events as they come; one without a cursor gets only events newer than its arrival, as on
+a real server. The list lives as long as the server (`--lifetime`), so it stays bounded.
+
+Faults for compressed streams (`--inject KIND:K`, repeatable): before a connection's event number
+K, a message that no client should write (not recorded): `garbage` (zstd magic, then bytes no
+decoder accepts), `bomb` (a frame of a few hundred bytes made with `--zstd-dict` that inflates to
+over 5 MiB), `otherdict` (a frame naming another dictionary ID). Or event K itself goes out
+differently, and is recorded as usual: `text` (as a text message on a compressed stream), `nodict`
+(compressed without a dictionary).
+
 Records for the tests to assert on:
 
   --record FILE   every message payload this server finished sending, exactly, each followed
@@ -63,11 +75,13 @@ import re
 import signal
 import ssl
 import sys
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
 MAX_LIFETIME = 600.0
+MAX_LIVE_RATE = 1000.0
 MAX_COLLECTIONS = 100
 MAX_DIDS = 10_000
 
@@ -397,6 +411,26 @@ def parse_options(query: list[tuple[str, str]], headers: Any) -> Options:
 
 
 # --------------------------------------------------------------------------------------------
+# Injected messages (--inject)
+
+INJECT_KINDS = ("garbage", "bomb", "otherdict", "text", "nodict")
+# A zstd magic number, then a frame header descriptor with its reserved bit set: no decoder takes it.
+GARBAGE_FRAME = bytes.fromhex("28b52ffd") + b"\xff" * 28
+BOMB_SIZE = 5 * 1024 * 1024  # bytes of spaces in the bomb's JSON string; a few hundred once compressed
+
+
+def parse_injections(values: list[str]) -> dict[int, tuple[str, ...]]:
+    """`KIND:K` values, by K."""
+    by_index: dict[int, tuple[str, ...]] = {}
+    for value in values:
+        kind, _, k = value.partition(":")
+        if kind not in INJECT_KINDS or not k.isdigit():
+            raise SystemExit(f"fake_jetstream: --inject {value}: expected KIND:K, KIND one of {', '.join(INJECT_KINDS)}")
+        by_index[int(k)] = by_index.get(int(k), ()) + (kind,)
+    return by_index
+
+
+# --------------------------------------------------------------------------------------------
 # The server
 
 
@@ -455,6 +489,8 @@ class FakeJetstream:
             with open(args.zstd_dict, "rb") as f:
                 dictionary = zstandard.ZstdCompressionDict(f.read())
             self.compressor = zstandard.ZstdCompressor(dict_data=dictionary, write_dict_id=True, write_content_size=True)
+        self.injections = parse_injections(args.inject)
+        self.grew = asyncio.Condition()  # --live-rate: notified when an event is appended
 
     async def process_request(self, connection: Any, request: Any) -> Any:
         self.connections += 1
@@ -489,6 +525,8 @@ class FakeJetstream:
 
     def selected(self, options: Options) -> list[Event]:
         chosen = []
+        if self.args.live_rate and options.cursor is None:
+            return chosen  # live mode without a cursor: new events only, as on a real server
         for event in self.events:
             if options.cursor is not None and event.time_us < options.cursor:
                 continue
@@ -508,8 +546,12 @@ class FakeJetstream:
         args = self.args
         payload = event.payload
         binary = connection.options.compress
+        kinds = self.injections.get(index, ())
+        if kinds:
+            await self.inject(connection, index, kinds)
+            binary = binary and "text" not in kinds
         if binary:
-            payload = self.compressor.compress(payload)
+            payload = (self.plain_compressor() if "nodict" in kinds else self.compressor).compress(payload)
         protocol = connection.protocol
         first = protocol.send_binary if binary else protocol.send_text
         if args.ping_between and index > 0 and not args.fragment:
@@ -559,6 +601,82 @@ class FakeJetstream:
                              dids=sorted(options.dids), max_size=options.max_size)
             return True
 
+    def numbered(self, events: list[Event], options: Options) -> Any:
+        """The connection's events with their index: `events`, then, with --live-rate, every event
+        appended from now on that the options want, for as long as the connection lasts."""
+        live_from = len(self.events)  # taken now, together with `events`
+
+        async def follow() -> Any:
+            for index, event in enumerate(events):
+                yield index, event
+            if not self.args.live_rate:
+                return
+            index, position = len(events), live_from
+            while True:
+                async with self.grew:
+                    await self.grew.wait_for(lambda: position < len(self.events))
+                while position < len(self.events):
+                    event = self.events[position]
+                    position += 1
+                    if options.wants(event) and not (options.max_size and len(event.payload) > options.max_size):
+                        yield index, event
+                        index += 1
+
+        return follow()
+
+    async def produce(self) -> None:
+        """--live-rate: appends generated events stamped with the current time, N per second, as a
+        real server ingests them; connections replay them to a cursor and follow them live."""
+        rate = self.args.live_rate
+        generator = Generator(self.args.seed + 1, 0)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        count = 0
+        while True:
+            count += 1
+            await asyncio.sleep(max(0.0, started + count / rate - loop.time()))
+            last = self.events[-1].time_us if self.events else 0
+            # next() adds 1 to 3000 µs: the stamp lands in (now - 3 ms, now], and after the last one.
+            generator.time_us = max(last, time.time_ns() // 1000 - 3_000)
+            event = generator.next()
+            async with self.grew:
+                self.events.append(event)
+                self.grew.notify_all()
+
+    def plain_compressor(self) -> Any:
+        import zstandard
+
+        return zstandard.ZstdCompressor(write_content_size=True)
+
+    async def inject(self, connection: Any, index: int, kinds: tuple[str, ...]) -> None:
+        """--inject: the extra messages due before event `index` (not recorded: no client should
+        write them). `text` and `nodict` only change how that event itself is sent."""
+        for kind in kinds:
+            if kind in ("text", "nodict"):
+                payload = None
+            elif kind == "garbage":
+                payload = GARBAGE_FRAME
+            elif kind == "bomb":
+                body = b'{"did":"did:plc:bomb","time_us":1,"kind":"commit","commit":{"text":"' + b" " * BOMB_SIZE + b'"}}'
+                payload = self.require_compressor(kind).compress(body)
+            else:  # otherdict
+                import zstandard
+
+                self.require_compressor(kind)
+                data = bytearray(open(self.args.zstd_dict, "rb").read())
+                other = (int.from_bytes(data[4:8], "little") + 1) & 0xFFFFFFFF
+                data[4:8] = other.to_bytes(4, "little")
+                compressor = zstandard.ZstdCompressor(dict_data=zstandard.ZstdCompressionDict(bytes(data)), write_dict_id=True)
+                payload = compressor.compress(b'{"did":"did:plc:other","time_us":1,"kind":"identity","identity":{}}')
+            self.journal.log("injected", conn=connection.number, kind=kind, before=index, bytes=len(payload) if payload else None)
+            if payload is not None:
+                await self.write(connection, lambda: connection.protocol.send_binary(payload), None)
+
+    def require_compressor(self, kind: str) -> Any:
+        if self.compressor is None:
+            raise SystemExit(f"fake_jetstream: --inject {kind} needs --zstd-dict")
+        return self.compressor
+
     async def handler(self, connection: Any) -> None:
         args = self.args
         number = connection.number
@@ -570,7 +688,7 @@ class FakeJetstream:
                 return
             events = self.selected(connection.options)
             self.journal.log("open", conn=number, selected=len(events), compressed=connection.options.compress)
-            for index, event in enumerate(events):
+            async for index, event in self.numbered(events, connection.options):
                 if first and args.close_after is not None and sent == args.close_after:
                     ended = "close"
                     break
@@ -628,11 +746,14 @@ class FakeJetstream:
             ready = {"port": port, "url": f"{scheme}://{args.bind}:{port}{args.path}", "events": len(self.events)}
             print(json.dumps(ready), flush=True)
             self.journal.log("listening", **ready)
+            producer = asyncio.create_task(self.produce()) if args.live_rate else None
             try:
                 await asyncio.wait_for(self.stop.wait(), timeout=args.lifetime)
             except asyncio.TimeoutError:
                 self.journal.log("lifetime_over", seconds=args.lifetime)
             self.stop.set()
+            if producer:
+                producer.cancel()
             server.close()
             try:
                 await asyncio.wait_for(server.wait_closed(), timeout=3)
@@ -679,6 +800,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     g.add_argument("--start-time-us", type=int, default=1_779_719_100_000_000, help="first generated time_us (raised past loaded events)")
     g.add_argument("--big-event", type=int, action="append", default=[], metavar="BYTES", help="append a post at least BYTES long (repeatable)")
     g.add_argument("--zstd-dict", help="zstd dictionary for compress=true subscribers")
+    g.add_argument("--live-rate", type=float, default=0.0, metavar="N",
+                   help=f"also generate N new events per second (at most {MAX_LIVE_RATE:.0f}) stamped with the current time; "
+                        "a cursor replays history and then follows them, no cursor gets only new ones")
     g = p.add_argument_group("behaviour and faults")
     g.add_argument("--fragment", type=int, default=0, metavar="N", help="send each message as fragments of N bytes")
     g.add_argument("--ping-between", action="store_true", help="send a ping between fragments (or between messages without --fragment)")
@@ -687,6 +811,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     g.add_argument("--close-reason", default="", help="reason text for the close frames this server sends")
     g.add_argument("--drop-after", type=int, metavar="K", help="first connection: abort TCP (no close frame) after K events")
     g.add_argument("--then-hold", action="store_true", help="after the last event keep the connection open, sending nothing")
+    g.add_argument("--inject", action="append", default=[], metavar="KIND:K",
+                   help="on every connection, before its event number K (from 0): garbage (a binary message that is no "
+                        f"valid zstd frame), bomb (a small zstd frame that inflates to over {BOMB_SIZE >> 20} MiB), otherdict (a "
+                        "frame naming another dictionary ID); or send event K itself as text, or as nodict (a frame made "
+                        "without dictionary); repeatable. Injected messages are not recorded")
     g.add_argument("--status", type=int, help="refuse every upgrade with this HTTP status")
     g.add_argument("--body", default="", help="plain-text body for --status")
     g.add_argument("--stall-handshake", action="store_true", help="accept TCP and TLS, never answer the HTTP upgrade")
@@ -702,6 +831,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error(f"--lifetime must be in (0, {MAX_LIFETIME:.0f}]")
     if args.fragment < 0 or args.generate < 0:
         p.error("--fragment and --generate must not be negative")
+    if not 0 <= args.live_rate <= MAX_LIVE_RATE:
+        p.error(f"--live-rate must be in [0, {MAX_LIVE_RATE:.0f}]")
+    parse_injections(args.inject)
     return args
 
 
