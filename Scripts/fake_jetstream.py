@@ -614,7 +614,9 @@ class FakeJetstream:
             index, position = len(events), live_from
             while True:
                 async with self.grew:
-                    await self.grew.wait_for(lambda: position < len(self.events))
+                    await self.grew.wait_for(lambda: position < len(self.events) or self.stop.is_set())
+                if self.stop.is_set():
+                    return
                 while position < len(self.events):
                     event = self.events[position]
                     position += 1
@@ -754,6 +756,8 @@ class FakeJetstream:
             self.stop.set()
             if producer:
                 producer.cancel()
+                async with self.grew:
+                    self.grew.notify_all()  # connections following live events end
             server.close()
             try:
                 await asyncio.wait_for(server.wait_closed(), timeout=3)
