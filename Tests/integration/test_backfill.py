@@ -7,11 +7,15 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import pty
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from support import REPO, event_payloads, fake_module, lines
 
@@ -188,6 +192,50 @@ def test_until_now_ends_a_backfill_that_has_caught_up(jetstream, tail, tmp_path)
     assert saved_time_us(cursor) == time_us(payloads[-1])
     assert server.entries("holding"), "the server held the connection open: the run ended by itself"
     assert elapsed < 20
+    assert "\r" not in stderr_of(result) and "\x1b[" not in stderr_of(result), "no progress bar when stderr is not a terminal"
+
+
+@pytest.mark.parametrize("progress", [True, False], ids=["bar", "no-progress"])
+def test_the_progress_bar_is_drawn_on_a_terminal_only_unless_turned_off(jetstream, tail_binary, progress):
+    flags = ("--generate", 400, "--start-time-us", now_us() - HOUR_US)
+    payloads = event_payloads(*flags)
+    server = jetstream(*flags, "--delay", 0.005, "--then-hold")
+    args = ["--host", server.url, "--cursor", time_us(payloads[0]), "--until", time_us(payloads[-1])]
+    if not progress:
+        args.append("--no-progress")
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen([str(tail_binary), *map(str, args)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=slave, env=environment())
+        os.close(slave)
+        terminal = bytearray()
+        reader = threading.Thread(target=read_all, args=(master, terminal), daemon=True)
+        reader.start()
+        out, _ = process.communicate(timeout=20)
+        reader.join(timeout=5)
+    finally:
+        os.close(master)
+    assert process.returncode == 0, terminal.decode(errors="replace")
+    assert lines(out) == payloads[:-1]
+    text = terminal.decode(errors="replace")
+    bars = re.findall(r"\r\[[#.]+\] +\d+%  [\d,]+ ev/s", text)
+    if progress:
+        assert bars, f"no progress bar on the terminal: {text!r}"
+        assert text.count("summary events=") == 1 and "\r\x1b[K" in text, "the bar is erased before the summary"
+    else:
+        assert not bars and "\r" not in text.replace("\r\n", "\n"), text
+
+
+def read_all(fd: int, into: bytearray) -> None:
+    """Reads a pty's master side until the other side is closed (EIO on Linux)."""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return
+        if not chunk:
+            return
+        into += chunk
 
 
 def test_an_rfc3339_cursor_with_fraction_and_offset_is_sent_as_microseconds(jetstream, tail):
