@@ -310,9 +310,9 @@ def test_the_manuals_crontab_line_run_three_times_yields_one_gapless_file(jetstr
     bin_dir.mkdir()
     (bin_dir / "jetstream-tail").symlink_to(tail_binary)
 
-    # Eight minutes of history, one event a second, then 20 new events a second for as long as it runs.
+    # Eight minutes of history, one event a second, then 50 new events a second for as long as it runs.
     history = history_file(tmp_path / "history.jsonl", now_us() - 480 * 1_000_000, 470, 1_000_000)
-    server = jetstream("--events", history, "--live-rate", 20)
+    server = jetstream("--events", history, "--live-rate", 50)
     line = command.replace("jetstream-tail ", f"jetstream-tail --host {server.url} ", 1)
     env = environment(HOME=str(home), PATH=f"{bin_dir}:/usr/bin:/bin", SHELL="/bin/sh")
     output = home / "posts.jsonl"
