@@ -669,7 +669,7 @@ class FakeJetstream:
                          fault=fault.spec if fault else None)
         sent = 0
         first_record = self.journal.records
-        end_record = 0
+        end_record: int | None = None
         ended = "all"
         try:
             for index, event in enumerate(events):
@@ -704,7 +704,7 @@ class FakeJetstream:
             self.journal.log("send_failed", conn=number, sent=sent, error=f"{type(error).__name__}: {error}")
         finally:
             received = connection.protocol.close_rcvd
-            self.journal.log("closed", conn=number, sent=sent, records=[first_record, end_record or self.journal.records],
+            self.journal.log("closed", conn=number, sent=sent, records=[first_record, self.journal.records if end_record is None else end_record],
                              client_close_code=received.code if received else None,
                              client_close_reason=received.reason if received else None)
 
