@@ -62,9 +62,6 @@ def test_drop_keeps_reading_drops_the_oldest_counts_and_warns(jetstream, spawn):
     assert len(server.requests()) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug: a batch is 256 KiB whatever --buffer/--buffer-bytes say, and one batch always fits, "
-    "so about 500 events wait with --buffer 100"))
 def test_the_queue_stays_within_buffer_limits_while_stdout_is_stalled(jetstream, spawn):
     flags = ("--generate", TOTAL)
     server = jetstream(*flags, "--then-hold")
@@ -75,9 +72,6 @@ def test_the_queue_stays_within_buffer_limits_while_stdout_is_stalled(jetstream,
     assert queued and max(queued) <= 100, f"queued events went up to {max(queued)} with --buffer 100"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug: time spent waiting for queue room counts as socket idleness, so a stdout stall longer "
-    "than --idle-timeout triggers a needless reconnect although data is waiting on the socket"))
 def test_a_stdout_stall_longer_than_the_idle_timeout_is_not_a_dead_connection(jetstream, spawn):
     flags = ("--generate", TOTAL)
     history = event_payloads(*flags)

@@ -183,14 +183,8 @@ def boundary_cut(history: list[bytes], rewind_us: int, shift: int) -> int:
     raise AssertionError("no cut with an event at the window's edge")
 
 
-EDGE_BUG = pytest.mark.xfail(strict=True, reason=(
-    "known bug: after failover the identity window starts at last time_us - rewind, the same time "
-    "the new cursor asks for; a host whose stamps run later replays events from before that window "
-    "and they are written twice"))
-
-
 @pytest.mark.parametrize("rewind, shift", [
-    (5, 300), (5, -300), (0.2, -300), pytest.param(0.2, 300, marks=EDGE_BUG),
+    (5, 300), (5, -300), (0.2, -300), (0.2, 300),
 ])
 def test_failover_to_another_host_writes_each_event_once(jetstream, tail, shift, rewind):
     """With --rewind 5 the whole stream (3 s) is inside the window; with 0.2 the cut is chosen so

@@ -68,9 +68,6 @@ def test_second_sigint_exits_at_once_with_130(jetstream, spawn):
     assert process.returncode == 130
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug: under --on-full block the reader waits for queue room even after a stop request, "
-    "so the close frame is sent only once stdout drains"))
 def test_first_sigint_closes_the_connection_even_while_stdout_is_stalled(jetstream, spawn):
     """"Stop reading, send a close frame, write out what is queued": the server hears the close
     although stdout has not drained yet."""
