@@ -15,8 +15,10 @@ Nothing else goes to stdout. It exits by itself after `--lifetime` seconds, on S
 Events: the lines of each `--events FILE` (sent byte for byte), then `--generate N`
 deterministic synthetic events (seeded; posts with non-ASCII text and emoji, likes, reposts,
 follows, blocks, deletes, profile updates, identity and account events; strictly increasing
-`time_us`), then one padded post per `--big-event BYTES`. Every connection gets the same list,
-narrowed by its own query:
+`time_us`), then one padded post per `--big-event BYTES`. `--time-shift US` moves every
+`time_us` (a second instance's stamps for the same events); `--v2` gives each event the v2
+server's `"cursor":SEQ` field right after `time_us` and makes `--v2-batch` consecutive events
+share one `time_us`. Every connection gets the same list, narrowed by its own query:
 
   wantedCollections  repeated; exact NSID, or `prefix.*`. Filters commits only: identity and
                      account events always pass. More than 100, or a bad NSID, is a 400.
@@ -24,7 +26,8 @@ narrowed by its own query:
   cursor             integer unix microseconds; replay starts at the first event whose
                      `time_us` >= cursor (inclusive). Not an integer is a 400. Unlike a real
                      server there is no "future cursor means live": the result never depends
-                     on the clock.
+                     on the clock. With `--v2`, a cursor below 10^15 is a sequence number
+                     instead: replay starts at the event whose `cursor` field is that number.
   maxMessageSizeBytes  skip events longer than this many bytes (0 or garbage: no limit).
   compress=true (or a `Socket-Encoding: zstd` header)  send each event as one binary message
                      holding one zstd frame made with `--zstd-dict` (a 400 without one).
@@ -53,10 +56,16 @@ Records for the tests to assert on:
 
   --record FILE   every message payload this server finished sending, exactly, each followed
                   by "\\n", in order, across connections (JSON text, also in zstd mode).
-  --log FILE      one JSON object per line: `request` (path, query pairs, headers, ALPN),
-                  `rejected`, `awaiting_hello`, `options_update` (the filters it set) or
-                  `hello_refused`, `open`, `ping`, `pong` (payloads in hex), `client_message`,
-                  `close_sent`, `aborted` and `closed` (messages sent, the client's close code).
+                  Replays after a reconnect show up again, so the unique history is the
+                  record with repeats removed, in order of first appearance.
+  --log FILE      one JSON object per line: `request` (path, query pairs, headers, ALPN,
+                  monotonic `at`), `rejected`, `awaiting_hello`, `options_update` (the filters
+                  it set) or `hello_refused`, `open` (with the connection's fault), `ping`,
+                  `pong` (payloads in hex), `client_message`, `close_sent`, `silent`, `aborted`
+                  and `closed` (messages sent, `records` = [first, end) line numbers of this
+                  connection's messages in the record, the client's close code).
+  --history FILE  every event once, in order, written at start-up (for long runs that do
+                  not keep a record).
 
 Run with `--help` for the fault and behaviour modes. `--make-cert DIR` is a helper mode: it
 writes a throwaway CA (`ca.pem`) and a server certificate for 127.0.0.1, ::1 and localhost
@@ -67,6 +76,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import datetime
 import json
 import os
@@ -104,7 +114,7 @@ def valid_did(value: str) -> bool:
 # Events
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One event as it goes on the wire, plus the fields the filters look at."""
 
@@ -112,6 +122,7 @@ class Event:
     did: str
     time_us: int
     collection: str  # "" for identity and account events
+    seq: int = 0  # the v2 server's sequence number (`--v2`), exposed as the `cursor` field
 
     @staticmethod
     def from_line(line: bytes) -> "Event":
@@ -300,7 +311,33 @@ def load_events(args: argparse.Namespace) -> list[Event]:
         events.append(generator.next())
     for size in args.big_event:
         events.append(generator.next(big=size))
+    if args.time_shift:
+        shift_time(events, args.time_shift)
+    if args.v2:
+        stamp_v2(events, args.v2_first_seq, args.v2_batch)
     return events
+
+
+TIME_US_RE = re.compile(rb'"time_us":(-?[0-9]+)')
+
+
+def shift_time(events: list[Event], shift: int) -> None:
+    """Another instance's view of the same events: every `time_us` moved by `shift` µs."""
+    for event in events:
+        event.time_us += shift
+        event.payload = TIME_US_RE.sub(b'"time_us":%d' % event.time_us, event.payload, count=1)
+
+
+def stamp_v2(events: list[Event], first_seq: int, batch: int) -> None:
+    """The v2 wire: a `cursor` field (the sequence number) right after `time_us`, and one
+    `time_us` per ingest batch of `batch` events, as the v2 server's `witnessed_at` is."""
+    shared = 0
+    for index, event in enumerate(events):
+        if index % batch == 0:
+            shared = event.time_us
+        event.seq = first_seq + index
+        event.time_us = shared
+        event.payload = TIME_US_RE.sub(b'"time_us":%d,"cursor":%d' % (shared, event.seq), event.payload, count=1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,6 +448,97 @@ def parse_options(query: list[tuple[str, str]], headers: Any) -> Options:
 
 
 # --------------------------------------------------------------------------------------------
+# Faults, chosen per connection number
+
+
+FAULT_HELP = """\
+--fault WHICH:ACTION (repeatable, or several separated by commas; the first rule whose WHICH
+matches a connection applies to it). Connections are numbered from 1 in the order their
+upgrade requests arrive. WHICH is N, N-M, N+ (N and every later one) or * (all). ACTION:
+
+  drop@K         after K events, close the TCP connection without a close frame (the client
+                 sees 1006 / EOF), as a restarting or overloaded server does
+  midframe@K     after K events, write the first half of the next event's frame (its header and
+                 part of its payload), wait until it is on the wire, then close the TCP connection
+  hold@K         after K events, go silent: send nothing and stop reading, so pings go
+                 unanswered (a half-open connection); released when a newer connection arrives
+  close=CODE@K   after K events, send a close frame with CODE (reason: --close-reason), e.g.
+                 close=1000@50, close=1001@50, close=1011@50
+  status=CODE    refuse the upgrade with HTTP CODE (body: --body, or a stock one per status);
+  status=CODE/S  the same with `Retry-After: S`
+
+K counts events sent on that connection, replays included. A fault whose K is not reached
+(fewer events to send) does not fire. Example: --fault '1:drop@300,2:close=1001@200,3:status=503'.
+"""
+
+STOCK_BODIES = {400: "invalid subscriber options", 404: "Not Found", 429: "rate limited", 500: "internal error",
+                502: "bad gateway", 503: "service unavailable", 504: "gateway timeout"}
+
+
+@dataclass
+class Fault:
+    """One `--fault` rule: the connections it applies to and what happens on them."""
+
+    spec: str
+    first: int
+    last: int | None  # None: no upper bound
+    action: str  # drop, midframe, hold, close or status
+    after: int = 0
+    code: int = 0
+    retry_after: str | None = None
+
+    def applies(self, number: int) -> bool:
+        return self.first <= number and (self.last is None or number <= self.last)
+
+
+FAULT_RE = re.compile(r"^(?P<which>\*|[0-9]+|[0-9]+-[0-9]+|[0-9]+\+):(?:"
+                      r"(?P<action>drop|midframe|hold)@(?P<after>[0-9]+)"
+                      r"|close=(?P<close>[0-9]{4})@(?P<close_after>[0-9]+)"
+                      r"|status=(?P<status>[0-9]{3})(?:/(?P<retry>[0-9]+))?)$")
+
+
+def parse_faults(specs: list[str]) -> list[Fault]:
+    """The `--fault` rules in order; ValueError names the first one that does not parse."""
+    faults = []
+    for spec in (part.strip() for item in specs for part in item.split(",")):
+        if not spec:
+            continue
+        match = FAULT_RE.match(spec)
+        if not match:
+            raise ValueError(f"bad --fault {spec!r} (see --help)")
+        which = match["which"]
+        if which == "*":
+            first, last = 1, None
+        elif which.endswith("+"):
+            first, last = int(which[:-1]), None
+        elif "-" in which:
+            first, last = (int(x) for x in which.split("-"))
+        else:
+            first = last = int(which)
+        if match["action"]:
+            fault = Fault(spec, first, last, match["action"], after=int(match["after"]))
+        elif match["close"]:
+            fault = Fault(spec, first, last, "close", after=int(match["close_after"]), code=int(match["close"]))
+        else:
+            fault = Fault(spec, first, last, "status", code=int(match["status"]), retry_after=match["retry"])
+        faults.append(fault)
+    return faults
+
+
+def frame_bytes(payload: bytes, binary: bool) -> bytes:
+    """One unmasked, final server frame (RFC 6455 §5.2), built by hand so it can be cut."""
+    n = len(payload)
+    head = bytes([0x82 if binary else 0x81])
+    if n < 126:
+        head += bytes([n])
+    elif n < 65536:
+        head += bytes([126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([127]) + n.to_bytes(8, "big")
+    return head + payload
+
+
+# --------------------------------------------------------------------------------------------
 # Injected messages (--inject)
 
 INJECT_KINDS = ("garbage", "bomb", "otherdict", "text", "nodict")
@@ -440,8 +568,10 @@ class Journal:
     def __init__(self, record_path: str | None, log_path: str | None):
         self.record = open(record_path, "ab") if record_path else None
         self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
+        self.records = 0  # lines in the record so far: `closed` entries name each connection's range
 
     def sent(self, payload: bytes) -> None:
+        self.records += 1
         if self.record:
             self.record.write(payload + b"\n")
             self.record.flush()
@@ -481,7 +611,13 @@ class FakeJetstream:
         self.events = events
         self.journal = Journal(args.record, args.log)
         self.connections = 0
+        self.faults = parse_faults(args.fault)
         self.stop = asyncio.Event()
+        # Start positions for a cursor by bisection when the list is ordered (always, unless an
+        # --events file is out of order); a million events make a linear scan per connection slow.
+        self.times = [e.time_us for e in events]
+        self.seqs = [e.seq for e in events]
+        self.ordered = all(a <= b for a, b in zip(self.times, self.times[1:]))
         self.compressor = None
         if args.zstd_dict:
             import zstandard
@@ -501,13 +637,18 @@ class FakeJetstream:
         ssl_object = connection.transport.get_extra_info("ssl_object")
         self.journal.log("request", conn=connection.number, path=request.path, route=url.path, query=query,
                          headers=list(request.headers.raw_items()), tls=ssl_object is not None,
-                         alpn=ssl_object.selected_alpn_protocol() if ssl_object else None)
+                         alpn=ssl_object.selected_alpn_protocol() if ssl_object else None,
+                         at=round(time.monotonic(), 4))
         if self.args.stall_handshake:
             self.journal.log("stalled", conn=connection.number)
             await self.stop.wait()
             return connection.respond(503, "service not ready: shutting down")
         if self.args.status is not None:
             return self.reject(connection, self.args.status, self.args.body)
+        fault = self.fault_for(connection.number)
+        if fault is not None and fault.action == "status":
+            body = self.args.body or STOCK_BODIES.get(fault.code, "refused")
+            return self.reject(connection, fault.code, body, fault.retry_after, fault.spec)
         if url.path != self.args.path:
             return self.reject(connection, 404, "Not Found")
         try:
@@ -518,17 +659,34 @@ class FakeJetstream:
             return self.reject(connection, 400, "compression was requested but this fake server has no --zstd-dict")
         return None
 
-    def reject(self, connection: Any, status: int, body: str) -> Any:
-        self.journal.log("rejected", conn=connection.number, status=status, body=body)
+    def reject(self, connection: Any, status: int, body: str, retry_after: str | None = None, fault: str | None = None) -> Any:
+        self.journal.log("rejected", conn=connection.number, status=status, body=body, retry_after=retry_after, fault=fault)
         response = connection.respond(status, body)
+        if retry_after is not None:
+            response.headers["Retry-After"] = retry_after
         return response
 
+    def fault_for(self, number: int) -> Fault | None:
+        return next((f for f in self.faults if f.applies(number)), None)
+
     def selected(self, options: Options) -> list[Event]:
-        chosen = []
+        """The events one connection gets: from its cursor on, narrowed by its filters.
+
+        With `--v2`, a cursor below 10^15 is a sequence number (the v2 server's `cursor`
+        field), else unix microseconds; either way replay is inclusive."""
         if self.args.live_rate and options.cursor is None:
-            return chosen  # live mode without a cursor: new events only, as on a real server
-        for event in self.events:
-            if options.cursor is not None and event.time_us < options.cursor:
+            return []  # live mode without a cursor: new events only, as on a real server
+        events = self.events
+        cursor = options.cursor
+        by_seq = self.args.v2 and cursor is not None and cursor < 10**15
+        if cursor is not None and (self.ordered or by_seq):
+            events = events[bisect.bisect_left(self.seqs if by_seq else self.times, cursor):]
+            cursor = None
+        if cursor is None and not options.max_size and not options.collections and not options.prefixes and not options.dids:
+            return events
+        chosen = []
+        for event in events:
+            if cursor is not None and event.time_us < cursor:
                 continue
             if options.max_size and len(event.payload) > options.max_size:
                 continue
@@ -643,6 +801,8 @@ class FakeJetstream:
             event = generator.next()
             async with self.grew:
                 self.events.append(event)
+                self.times.append(event.time_us)
+                self.seqs.append(event.seq)
                 self.grew.notify_all()
 
     def plain_compressor(self) -> Any:
@@ -682,34 +842,47 @@ class FakeJetstream:
     async def handler(self, connection: Any) -> None:
         args = self.args
         number = connection.number
+        fault = self.fault_for(number)
+        if fault is not None and fault.action == "status":
+            fault = None
+        if number == 1 and fault is None:  # the older single-purpose flags act on connection 1
+            if args.close_after is not None:
+                fault = Fault("--close-after", 1, 1, "close", after=args.close_after, code=1000)
+            elif args.drop_after is not None:
+                fault = Fault("--drop-after", 1, 1, "drop", after=args.drop_after)
         sent = 0
+        first_record = self.journal.records
+        end_record: int | None = None
         ended = "all"
-        first = number == 1
         try:
             if connection.options.require_hello and not await self.await_hello(connection):
                 return
             events = self.selected(connection.options)
-            self.journal.log("open", conn=number, selected=len(events), compressed=connection.options.compress)
+            self.journal.log("open", conn=number, selected=len(events), compressed=connection.options.compress,
+                             fault=fault.spec if fault else None)
             async for index, event in self.numbered(events, connection.options):
-                if first and args.close_after is not None and sent == args.close_after:
-                    ended = "close"
-                    break
-                if first and args.drop_after is not None and sent == args.drop_after:
-                    ended = "drop"
+                if fault is not None and sent == fault.after:
+                    ended = fault.action
                     break
                 await self.send_one(connection, index, event)
                 sent += 1
                 if args.delay:
                     await asyncio.sleep(args.delay)
             else:
-                if first and args.close_after is not None and sent == args.close_after:
-                    ended = "close"
-                if first and args.drop_after is not None and sent == args.drop_after:
-                    ended = "drop"
+                if fault is not None and sent == fault.after:
+                    ended = fault.action
+            end_record = self.journal.records
             if ended == "drop":
                 self.journal.log("aborted", conn=number, sent=sent)
                 connection.transport.abort()
-            elif ended == "all" and args.then_hold:
+            elif ended == "midframe":
+                await self.cut_frame(connection, events[sent] if sent < len(events) else None, sent)
+            elif ended == "hold":
+                await self.go_silent(connection, sent)
+            elif ended == "close":
+                self.journal.log("close_sent", conn=number, code=fault.code, sent=sent)
+                await connection.close(fault.code, args.close_reason)
+            elif args.then_hold:
                 self.journal.log("holding", conn=number, sent=sent)
                 await connection.wait_closed()
             else:
@@ -719,9 +892,41 @@ class FakeJetstream:
             self.journal.log("send_failed", conn=number, sent=sent, error=f"{type(error).__name__}: {error}")
         finally:
             received = connection.protocol.close_rcvd
-            self.journal.log("closed", conn=number, sent=sent,
+            self.journal.log("closed", conn=number, sent=sent, records=[first_record, self.journal.records if end_record is None else end_record],
                              client_close_code=received.code if received else None,
                              client_close_reason=received.reason if received else None)
+
+    async def wait_written(self, connection: Any, limit: float = 2.0) -> None:
+        """Until the transport has handed everything to the kernel (bounded: the peer may not read)."""
+        deadline = time.monotonic() + limit
+        while connection.transport.get_write_buffer_size() > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+
+    async def cut_frame(self, connection: Any, event: Event | None, sent: int) -> None:
+        """`midframe`: half of the next event's frame on the wire, then the TCP connection closes."""
+        written = 0
+        if event is not None:
+            payload = event.payload
+            if connection.options.compress:
+                payload = self.compressor.compress(payload)
+            frame = frame_bytes(payload, connection.options.compress)
+            written = max(len(frame) - len(payload) + 1, len(frame) // 2)
+            await self.wait_written(connection)
+            connection.transport.write(frame[:written])
+            await self.wait_written(connection)
+        self.journal.log("aborted", conn=connection.number, sent=sent, partial_frame_bytes=written)
+        connection.transport.abort()
+
+    async def go_silent(self, connection: Any, sent: int) -> None:
+        """`hold`: send nothing and read nothing (so pings go unanswered) until the client comes
+        back on a newer connection or the server stops; then drop this one."""
+        number = connection.number
+        connection.transport.pause_reading()
+        self.journal.log("silent", conn=number, sent=sent)
+        while self.connections <= number and not self.stop.is_set():
+            await asyncio.sleep(0.02)
+        self.journal.log("aborted", conn=number, sent=sent, after_silence=True)
+        connection.transport.abort()
 
     async def run(self) -> None:
         from websockets.asyncio.server import serve
@@ -787,7 +992,8 @@ def make_cert(directory: str) -> None:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="fake_jetstream.py", description="Loopback Jetstream /subscribe server for tests.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1] + "\n" + FAULT_HELP)
     g = p.add_argument_group("listening")
     g.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     g.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
@@ -807,10 +1013,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     g.add_argument("--live-rate", type=float, default=0.0, metavar="N",
                    help=f"also generate N new events per second (at most {MAX_LIVE_RATE:.0f}) stamped with the current time; "
                         "a cursor replays history and then follows them, no cursor gets only new ones")
+    g.add_argument("--time-shift", type=int, default=0, metavar="US",
+                   help="add US microseconds to every time_us: another instance's stamps for the same events")
+    g.add_argument("--v2", action="store_true",
+                   help="v2 wire: a `cursor` field (sequence number) after time_us, time_us shared by batches, "
+                        "and a query cursor below 10^15 read as a sequence number")
+    g.add_argument("--v2-first-seq", type=int, default=469_000, metavar="SEQ", help="first sequence number with --v2 (default 469000)")
+    g.add_argument("--v2-batch", type=int, default=4, metavar="N", help="events sharing one time_us with --v2 (default 4)")
+    g.add_argument("--history", metavar="FILE",
+                   help="write every event (payload + newline) to FILE at start-up: what a client that never lost "
+                        "or repeated an event prints, unfiltered")
     g = p.add_argument_group("behaviour and faults")
     g.add_argument("--fragment", type=int, default=0, metavar="N", help="send each message as fragments of N bytes")
     g.add_argument("--ping-between", action="store_true", help="send a ping between fragments (or between messages without --fragment)")
     g.add_argument("--delay", type=float, default=0.0, metavar="SECONDS", help="pause after each event")
+    g.add_argument("--fault", "--faults", action="append", default=[], metavar="WHICH:ACTION",
+                   help="a fault on chosen connections, e.g. 1:drop@300, 2:midframe@10, 3:close=1001@200, 1-2:status=503/1, "
+                        "2+:hold@5; comma lists and repeats allowed (grammar below)")
     g.add_argument("--close-after", type=int, metavar="K", help="first connection: send close 1000 after K events")
     g.add_argument("--close-reason", default="", help="reason text for the close frames this server sends")
     g.add_argument("--drop-after", type=int, metavar="K", help="first connection: abort TCP (no close frame) after K events")
@@ -837,7 +1056,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--fragment and --generate must not be negative")
     if not 0 <= args.live_rate <= MAX_LIVE_RATE:
         p.error(f"--live-rate must be in [0, {MAX_LIVE_RATE:.0f}]")
+    if args.live_rate and args.v2:
+        p.error("--live-rate does not combine with --v2")
     parse_injections(args.inject)
+    if args.v2_batch < 1:
+        p.error("--v2-batch must be at least 1")
+    try:
+        parse_faults(args.fault)
+    except ValueError as error:
+        p.error(str(error))
     return args
 
 
@@ -847,6 +1074,9 @@ def main(argv: list[str]) -> int:
         make_cert(args.make_cert)
         return 0
     events = load_events(args)
+    if args.history:
+        with open(args.history, "wb") as f:
+            f.writelines(event.payload + b"\n" for event in events)
     try:
         asyncio.run(FakeJetstream(args, events).run())
     except KeyboardInterrupt:

@@ -446,7 +446,7 @@ struct ParseState {
         }
         if c.cursorFile == nil {
             for option in ["--save-every", "--save-interval"] where given.contains(option) {
-                throw .needs(option: option, other: "--cursor-file")
+                throw .requires(option: option, other: "--cursor-file")
             }
         }
         switch (c.startCursor, c.until) {

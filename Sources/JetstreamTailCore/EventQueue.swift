@@ -98,13 +98,17 @@ public final class BatchQueue: @unchecked Sendable {
     public let policy: OverflowPolicy
     /// Size of a recycled batch; larger events get a batch of their own.
     public let batchCapacity: Int
+    /// Most events in one batch. Batches are a quarter of the limits at most, so that the queue
+    /// really holds what `--buffer` and `--buffer-bytes` say, not one oversized batch.
+    public let batchEvents: Int
     private static let poolLimit = 4
 
     public init(maxEvents: Int, maxBytes: Int, policy: OverflowPolicy, batchCapacity: Int = 256 * 1024) {
         self.maxEvents = max(1, maxEvents)
         self.maxBytes = max(1, maxBytes)
         self.policy = policy
-        self.batchCapacity = batchCapacity
+        self.batchCapacity = max(4096, min(batchCapacity, self.maxBytes / 4))
+        self.batchEvents = max(1, self.maxEvents / 4)
         pthread_mutex_init(mutex, nil)
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)

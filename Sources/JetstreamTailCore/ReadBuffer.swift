@@ -82,24 +82,21 @@ public final class ReadBuffer {
     private func grow(to needed: Int) {
         var newCapacity = capacity
         while newCapacity < needed { newCapacity = newCapacity > Int.max / 2 ? needed : newCapacity * 2 }
-        newCapacity = max(needed, min(newCapacity, needed + needed / 4))
+        reallocate(capacity: max(needed, min(newCapacity, needed + needed / 4)))
+    }
+
+    private func shrink() {
+        reallocate(capacity: initialCapacity)
+    }
+
+    /// Moves the unread bytes to the front of a new allocation of `newCapacity` bytes.
+    private func reallocate(capacity newCapacity: Int) {
         let unread = count
         guard let p = malloc(newCapacity) else { fatalError("out of memory allocating \(newCapacity) bytes") }
         if unread > 0 { memcpy(p, base + start, unread) }
         free(base)
         base = p
         capacity = newCapacity
-        start = 0
-        end = unread
-    }
-
-    private func shrink() {
-        let unread = count
-        guard let p = malloc(initialCapacity) else { return }
-        if unread > 0 { memcpy(p, base + start, unread) }
-        free(base)
-        base = p
-        capacity = initialCapacity
         start = 0
         end = unread
     }

@@ -29,6 +29,9 @@ public struct ResumeTracker {
     private var recent: IdentityRing
     private var seen: Set<UInt64> = []
 
+    /// How far two hosts' stamps for the same event may differ, at least, for failover dedupe.
+    static let hostOffsetMarginUS: Int64 = 1_000_000
+
     public init(rewindSeconds: Double, tracksIdentities: Bool, identityCapacity: Int = 65_536) {
         rewindUS = Int64(max(0, rewindSeconds) * 1e6)
         self.tracksIdentities = tracksIdentities
@@ -54,7 +57,9 @@ public struct ResumeTracker {
         if last.endpointIndex == endpointIndex {
             if let seq = last.sequence { catchUp = .sequence(after: seq) } else { catchUp = .time(after: last.timeUS) }
         } else if tracksIdentities, !recent.isEmpty {
-            seen = recent.identities(since: last.timeUS - rewindUS)
+            // The other host's stamps may run ahead of this one's, so its replay from
+            // `last - rewind` (its clock) can begin before `last - rewind` (ours): look further back.
+            seen = recent.identities(since: last.timeUS - rewindUS - max(rewindUS, Self.hostOffsetMarginUS))
             catchUp = .identity(until: last.timeUS + rewindUS)
         } else {
             catchUp = .time(after: last.timeUS)

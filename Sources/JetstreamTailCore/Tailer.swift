@@ -41,6 +41,9 @@ public final class Tailer {
     private var progressShown = false
     private var nextProgress: UInt64 = .max
     private var progressStartUS: Int64?
+    /// When the reader last stopped waiting for room in the queue: the idle timeout counts from
+    /// here too, since a reader waiting for stdout is not reading the socket.
+    private var resumedReadingAt: UInt64 = 0
     /// `--compress`: the decoder (one context, one digested dictionary) and its output buffer,
     /// `--max-message-size` bytes, allocated once.
     private var decoder: ZstdDecoder?
@@ -287,7 +290,7 @@ public final class Tailer {
                 var wait = Deadline.after(seconds: Self.maxWait)
                 if nextStats != .max { wait = wait.earlier(Deadline(nanoseconds: nextStats)) }
                 if keepaliveNS != .max { wait = wait.earlier(Deadline(nanoseconds: lastPing &+ keepaliveNS)) }
-                if idleNS != .max { wait = wait.earlier(Deadline(nanoseconds: connection.lastReceiveAt &+ idleNS)) }
+                if idleNS != .max { wait = wait.earlier(Deadline(nanoseconds: max(connection.lastReceiveAt, resumedReadingAt) &+ idleNS)) }
                 incoming = try connection.next(deadline: wait)
             }
             if let incoming {
@@ -307,7 +310,7 @@ public final class Tailer {
                 try connection.ping()
                 lastPing = now
             }
-            if now &- connection.lastReceiveAt >= idleNS { throw IdleTimeout(seconds: config.idleTimeout) }
+            if now &- max(connection.lastReceiveAt, resumedReadingAt) >= idleNS { throw IdleTimeout(seconds: config.idleTimeout) }
             if caughtUp(now: now) { throw Ending.finished }
         }
     }
@@ -344,6 +347,7 @@ public final class Tailer {
             _ = batch.append(payload, now: now)
         }
         if tracker.last != nil, event.timeUS != nil { batch.last = tracker.last }
+        if batch.events >= queue.batchEvents { try publishOrThrow() }
         accepted &+= 1
         if let limit = config.limit, accepted >= UInt64(limit) { throw Ending.finished }
     }
@@ -396,9 +400,14 @@ public final class Tailer {
 
     // MARK: - Handing batches to the writer
 
-    /// Hands the current batch to the writer; throws `Ending.stdoutClosed`/`.fatal` if the writer stopped.
-    private func publishOrThrow() throws {
+    /// Hands the current batch to the writer; throws `Ending.stdoutClosed`/`.fatal` if the writer
+    /// stopped. While the queue is full (`--on-full block`) a stop request ends the wait with
+    /// `Ending.finished`, keeping the batch, so the connection is closed at once and the batch is
+    /// written with the rest of the queue (`final` waits for room whatever happens).
+    private func publishOrThrow(final: Bool = false) throws {
         guard !batch.isEmpty else { return }
+        var waited = false
+        defer { if waited { resumedReadingAt = MonotonicClock.now() } }
         while true {
             switch queue.push(batch, deadline: .after(seconds: Self.maxWait)) {
             case .queued(let dropped):
@@ -408,8 +417,9 @@ public final class Tailer {
                 return
             case .full:
                 // `--on-full block`: the reader waits for the writer (TCP pushes back to the server).
+                waited = true
                 reportStatsIfDue(now: MonotonicClock.now())
-                if shouldStop() { continue }
+                if shouldStop(), !final { throw Ending.finished }
             case .writerStopped(let error):
                 throw error.isBrokenPipe ? Ending.stdoutClosed : Ending.fatal(error.description)
             }
@@ -418,7 +428,7 @@ public final class Tailer {
 
     /// The last hand-off at the end of a run; a writer that stopped has said why already.
     private func publishBatch(final: Bool) {
-        do { try publishOrThrow() } catch {}
+        do { try publishOrThrow(final: final) } catch {}
     }
 
     private func writerStatus() -> Ending? {

@@ -22,8 +22,6 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
     case unreadableFile(String, option: String, reason: String)
     /// A repeatable option was given more distinct values than the server accepts.
     case tooMany(option: String, count: Int, maximum: Int)
-    /// The option has no effect without the other one.
-    case needs(option: String, other: String)
     /// The option's value must come after the other option's value.
     case notLater(option: String, than: String)
     /// The tool takes no operands; `suggestion` is the option the word probably belongs to.
@@ -60,8 +58,6 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
             return "cannot read '\(path)' given to '\(option)': \(reason)"
         case let .tooMany(option, count, maximum):
             return "too many '\(option)' values: \(count) given, the server accepts at most \(maximum)"
-        case let .needs(option, other):
-            return "'\(option)' needs '\(other)'"
         case let .notLater(option, than):
             return "'\(option)' must be later than '\(than)'"
         case let .unexpectedArgument(argument, suggestion):

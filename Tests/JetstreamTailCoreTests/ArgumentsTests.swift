@@ -105,8 +105,8 @@ private let packageManifest = readableFile.split(separator: "/", omittingEmptySu
     }
 
     @Test func savingOptionsNeedACursorFile() {
-        #expect(message(["--save-every", "10"]) == "'--save-every' needs '--cursor-file'")
-        #expect(message(["--save-interval", "1"]) == "'--save-interval' needs '--cursor-file'")
+        #expect(message(["--save-every", "10"]) == "'--save-every' is only used with '--cursor-file'")
+        #expect(message(["--save-interval", "1"]) == "'--save-interval' is only used with '--cursor-file'")
     }
 
     @Test func noProgressTurnsTheBarOff() throws {

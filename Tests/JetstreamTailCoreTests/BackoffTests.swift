@@ -2,21 +2,9 @@ import Testing
 @testable import JetstreamTailCore
 
 @Suite struct BackoffTests {
-    /// A deterministic generator (SplitMix64) so delays are reproducible.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func ceilingDoublesUpToTheCap() {
         var b = Backoff(initial: 0.25, cap: 30)
-        var rng = Seeded(state: 1)
+        var rng = SeededGenerator(seed: 1)
         var ceilings: [Double] = []
         for _ in 0..<10 {
             ceilings.append(b.ceiling)
@@ -27,7 +15,7 @@ import Testing
 
     @Test func delaysStayWithinTheCeiling() {
         var b = Backoff(initial: 1, cap: 8)
-        var rng = Seeded(state: 42)
+        var rng = SeededGenerator(seed: 42)
         for _ in 0..<200 {
             let ceiling = b.ceiling
             let d = b.next(using: &rng)
@@ -36,7 +24,7 @@ import Testing
     }
 
     @Test func jitterSpreadsDelays() {
-        var rng = Seeded(state: 7)
+        var rng = SeededGenerator(seed: 7)
         var delays = Set<Double>()
         for _ in 0..<20 {
             var b = Backoff(initial: 10, cap: 10)

@@ -13,7 +13,6 @@ import Testing
         (.notPositive(option: "--connect-timeout"), "'--connect-timeout' must be greater than 0"),
         (.unreadableFile("ca.pem", option: "--cacert", reason: "Permission denied"), "cannot read 'ca.pem' given to '--cacert': Permission denied"),
         (.tooMany(option: "--did", count: 10_001, maximum: 10_000), "too many '--did' values: 10001 given, the server accepts at most 10000"),
-        (.needs(option: "--save-every", other: "--cursor-file"), "'--save-every' needs '--cursor-file'"),
         (.notLater(option: "--until", than: "--cursor"), "'--until' must be later than '--cursor'"),
         (.unexpectedArgument("x", suggestion: nil), "unexpected argument 'x': jetstream-tail takes options only"),
         (.unexpectedArgument("did:plc:a", suggestion: "--did did:plc:a"), "unexpected argument 'did:plc:a': jetstream-tail takes options only (did you mean '--did did:plc:a'?)"),

@@ -7,6 +7,9 @@
   made with trustme, plus an unrelated second CA.
 - `tail(*args)` runs the built jetstream-tail (JETSTREAM_TAIL_BIN, else .build/debug) with a
   timeout and returns the CompletedProcess (bytes stdout and stderr).
+- `spawn(*args, stdout=...)` starts jetstream-tail without waiting (for signals and slow
+  readers): a `Popen` whose stderr goes to a file (`.stderr_bytes()` reads it); stopped and
+  reaped after the test if still running.
 - `sample_events`: the shared file of real Jetstream events, next to the repository.
 """
 
@@ -95,3 +98,28 @@ def sample_events() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return SAMPLE_EVENTS
+
+
+@pytest.fixture
+def spawn(tail_binary: Path, tmp_path: Path):
+    processes: list[subprocess.Popen] = []
+
+    def start(*args: object, stdout: int | None = subprocess.PIPE) -> subprocess.Popen:
+        stderr_path = tmp_path / f"tail{len(processes) + 1}-stderr.txt"
+        with open(stderr_path, "wb") as stderr:
+            process = subprocess.Popen([str(tail_binary), *[str(a) for a in args]], stdin=subprocess.DEVNULL,
+                                       stdout=stdout, stderr=stderr)
+        process.stderr_bytes = stderr_path.read_bytes  # type: ignore[attr-defined]
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        if process.stdout is not None:
+            process.stdout.close()

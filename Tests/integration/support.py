@@ -166,3 +166,32 @@ class FakeJetstream:
                 self.process.wait(timeout=5)
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+def unique_in_order(items: list[bytes]) -> list[bytes]:
+    """Each item once, where it first appeared: the history a record with replays describes."""
+    seen: set[bytes] = set()
+    return [x for x in items if not (x in seen or seen.add(x))]
+
+
+def report_fields(stderr: bytes, kind: str) -> list[dict[str, str]]:
+    """The `key=value` fields of every `jetstream-tail: <kind> ...` line (kind: stats, summary)."""
+    prefix = f"jetstream-tail: {kind} "
+    found = []
+    for line in stderr.decode(errors="replace").splitlines():
+        if line.startswith(prefix):
+            found.append(dict(token.split("=", 1) for token in line[len(prefix):].split() if "=" in token))
+    return found
+
+
+def summary_of(stderr: bytes) -> dict[str, str]:
+    """The fields of the single summary line; fails if there is not exactly one."""
+    summaries = report_fields(stderr, "summary")
+    assert len(summaries) == 1, f"expected one summary line on stderr, got {len(summaries)}:\n{stderr.decode(errors='replace')[-3000:]}"
+    return summaries[0]
+
+
+def is_subsequence(part: list[bytes], whole: list[bytes]) -> bool:
+    """True when `part` is `whole` with some items left out, order kept."""
+    remaining = iter(whole)
+    return all(any(x == y for y in remaining) for x in part)

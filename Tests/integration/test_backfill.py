@@ -277,7 +277,7 @@ def manual_cron_command() -> str:
 
 def test_the_readme_shows_the_same_crontab_line_as_the_manual():
     readme = [m.group(1) for m in map(CRON_LINE.match, (REPO / "README.md").read_text().splitlines()) if m]
-    assert readme == [manual_cron_command()]
+    assert manual_cron_command() in readme, readme
 
 
 def history_file(path: Path, start: int, count: int, step: int) -> Path:

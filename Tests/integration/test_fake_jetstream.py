@@ -299,3 +299,105 @@ def test_a_refused_update_closes_with_1000_and_a_reason(jetstream, message, reas
     assert messages == []
     assert ws.close_code == 1000 and ws.close_reason.startswith(reason)
     assert not server.sent()
+
+
+# --- Fault modes (--fault) and the v2 wire -----------------------------------------------------
+
+
+def test_faults_apply_per_connection_number(jetstream):
+    server = jetstream("--generate", "20", "--fault", "1:drop@5,2:close=1001@7", "--fault", "3:close=1011@2",
+                       "--close-reason", "going")
+    first, ws1 = run(receive_all(server.url))
+    second, ws2 = run(receive_all(server.url))
+    third, ws3 = run(receive_all(server.url))
+    fourth, ws4 = run(receive_all(server.url))
+    everything = event_payloads("--generate", "20")
+    assert (first, second, third, fourth) == (everything[:5], everything[:7], everything[:2], everything)
+    assert [ws.close_code for ws in (ws1, ws2, ws3, ws4)] == [1006, 1001, 1011, 1000]
+    assert ws2.close_reason == "going"
+    log = server.wait_until_settled()
+    assert [e["records"] for e in log if e["event"] == "closed"] == [[0, 5], [5, 12], [12, 14], [14, 34]]
+    assert [e["fault"] for e in log if e["event"] == "open"] == ["1:drop@5", "2:close=1001@7", "3:close=1011@2", None]
+
+
+def test_midframe_cuts_the_next_frame_in_half_then_closes_tcp(jetstream):
+    import socket
+
+    server = jetstream("--generate", "3", "--fault", "1:midframe@2")
+    everything = event_payloads("--generate", "3")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"GET /subscribe HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 101 ")
+    body = data.split(b"\r\n\r\n", 1)[1]
+
+    def frame(payload: bytes) -> bytes:  # every generated event is 126..65535 bytes: 16-bit length
+        assert 126 <= len(payload) < 65536
+        return bytes([0x81, 126]) + len(payload).to_bytes(2, "big") + payload
+    whole = b"".join(frame(p) for p in everything)
+    two = len(frame(everything[0]) + frame(everything[1]))
+    assert whole.startswith(body), "what arrived is a prefix of the three frames"
+    assert two + 4 < len(body) < len(whole), "it ends inside the third frame, past its header"
+    assert server.wait_until_settled()[-2]["partial_frame_bytes"] == len(body) - two
+
+
+def test_status_faults_refuse_some_connections_with_retry_after(jetstream):
+    server = jetstream("--generate", "4", "--fault", "1-2:status=503/7")
+    for _ in range(2):
+        with pytest.raises(InvalidStatus) as refused:
+            run(receive_all(server.url))
+        assert refused.value.response.status_code == 503
+        assert refused.value.response.headers["Retry-After"] == "7"
+        assert refused.value.response.body == b"service unavailable"
+    messages, _ = run(receive_all(server.url))
+    assert messages == event_payloads("--generate", "4")
+
+
+def test_hold_goes_silent_and_leaves_pings_unanswered(jetstream):
+    async def scenario(url):
+        async with connect(url, compression=None, ping_interval=None) as ws:
+            for _ in range(3):
+                await ws.recv()
+            waiter = await ws.ping(b"anyone?")
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(waiter, timeout=0.5)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(ws.recv(), timeout=0.2)
+            # A newer connection releases the silent one.
+            async with connect(url, compression=None) as again:
+                assert len([await again.recv() for _ in range(5)]) == 5
+    server = jetstream("--generate", "5", "--fault", "1:hold@3", "--then-hold")
+    run(scenario(server.url))
+    server.wait_until_settled()
+    assert server.entries("silent", conn=1) and server.entries("aborted", conn=1)
+
+
+def test_v2_adds_a_sequence_cursor_and_shares_time_us(jetstream):
+    plain = [json.loads(p) for p in event_payloads("--generate", "40")]
+    v2 = event_payloads("--generate", "40", "--v2", "--v2-batch", "3")
+    events = [json.loads(p) for p in v2]
+    assert [e["cursor"] for e in events] == list(range(469_000, 469_040))
+    assert all(list(e)[:4] == ["did", "time_us", "cursor", "kind"] for e in events)
+    assert [e["time_us"] for e in events] == [plain[i - i % 3]["time_us"] for i in range(40)]
+    assert [{k: v for k, v in e.items() if k not in ("time_us", "cursor")} for e in events] == \
+           [{k: v for k, v in e.items() if k != "time_us"} for e in plain]
+    server = jetstream("--generate", "40", "--v2", "--v2-batch", "3")
+    messages, _ = run(receive_all(f"{server.url}?cursor=469010"))
+    assert messages == v2[10:], "a small cursor is a sequence number, inclusive"
+    messages, _ = run(receive_all(f"{server.url}?cursor={events[10]['time_us']}"))
+    assert messages == v2[9:], "a time cursor starts at the first event of that time_us"
+
+
+def test_time_shift_moves_only_time_us(jetstream, tmp_path):
+    plain = event_payloads("--generate", "30")
+    shifted = event_payloads("--generate", "30", "--time-shift", "-250")
+    for a, b in zip(plain, shifted):
+        x, y = json.loads(a), json.loads(b)
+        assert y.pop("time_us") == x.pop("time_us") - 250 and x == y
+    server = jetstream("--generate", "30", "--time-shift", "-250", "--history", tmp_path / "history.jsonl")
+    assert (tmp_path / "history.jsonl").read_bytes() == b"".join(p + b"\n" for p in shifted)
+    messages, _ = run(receive_all(server.url))
+    assert messages == shifted
