@@ -65,6 +65,13 @@ public final class Checkpoint: @unchecked Sendable {
         }
     }
 
+    /// Moves the point to save forward to `mark` (never back), at the end of a run whose every
+    /// admitted event is known to be written or deliberately left out.
+    public func advance(to mark: ResumeMark) {
+        if let current = pending ?? saved, current.timeUS >= mark.timeUS { return }
+        pending = mark
+    }
+
     /// Saves the last written point now, if it moved since the last save.
     public func saveNow() throws(CursorFileError) {
         lastSaveAt = MonotonicClock.now()

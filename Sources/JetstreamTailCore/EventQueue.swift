@@ -86,7 +86,7 @@ public final class BatchQueue: @unchecked Sendable {
     private var queuedEvents = 0
     private var queuedBytes = 0
     private var closed = false
-    private var writerFailure: OutputError?
+    private var stoppedBy: OutputError?
     private var flushed: ResumeMark?
     private var flushedEvents: UInt64 = 0
 
@@ -148,7 +148,7 @@ public final class BatchQueue: @unchecked Sendable {
         lock(); defer { unlock() }
         var dropped = 0
         while true {
-            if let failure = writerFailure { return .writerStopped(failure) }
+            if let failure = stoppedBy { return .writerStopped(failure) }
             if hasRoom(for: batch) { break }
             switch policy {
             case .drop:
@@ -173,6 +173,12 @@ public final class BatchQueue: @unchecked Sendable {
         pthread_cond_broadcast(changed)
     }
 
+    /// Why the writer stopped, once it has.
+    public var writerFailure: OutputError? {
+        lock(); defer { unlock() }
+        return stoppedBy
+    }
+
     /// Events and bytes waiting for the writer.
     public var depth: (events: Int, bytes: Int) {
         lock(); defer { unlock() }
@@ -189,7 +195,7 @@ public final class BatchQueue: @unchecked Sendable {
     public func waitUntilDrained(deadline: Deadline) -> Bool {
         lock(); defer { unlock() }
         while queue.count > head || busy {
-            if writerFailure != nil { return false }
+            if stoppedBy != nil { return false }
             if !wait(until: deadline) { return false }
         }
         return true
@@ -225,7 +231,7 @@ public final class BatchQueue: @unchecked Sendable {
     /// The writer could not write: everything queued is abandoned and the reader is told.
     func writerFailed(_ error: OutputError, batch: Batch) {
         lock(); defer { unlock() }
-        writerFailure = error
+        stoppedBy = error
         busy = false
         queue.removeAll()
         head = 0

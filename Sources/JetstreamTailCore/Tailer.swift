@@ -44,6 +44,10 @@ public final class Tailer {
     /// When the reader last stopped waiting for room in the queue: the idle timeout counts from
     /// here too, since a reader waiting for stdout is not reading the socket.
     private var resumedReadingAt: UInt64 = 0
+    /// `--until` was reached, or the stream caught up with it.
+    private var untilDone = false
+    /// An event was admitted but may not have gone into a batch (see `accept`).
+    private var admittedUnwritten = false
     /// `--compress`: the decoder (one context, one digested dictionary) and its output buffer,
     /// `--max-message-size` bytes, allocated once.
     private var decoder: ZstdDecoder?
@@ -118,6 +122,12 @@ public final class Tailer {
         updateWrittenCount()
         eraseProgress()
         var status: ExitStatus = .success
+        if let checkpoint, case .finished = ending, !admittedUnwritten, queue.writerFailure == nil {
+            // Everything admitted was written (or left out by --kind/--operation on purpose), so
+            // the resume point can move past the filtered tail, and past an --until the run met.
+            if let mark = tracker.last { checkpoint.advance(to: mark) }
+            if untilDone, let until = untilMicros { checkpoint.advance(to: ResumeMark(timeUS: until - 1, endpointIndex: -1)) }
+        }
         if let checkpoint {
             do { try checkpoint.saveNow() } catch {
                 diagnostics.error("\(error)")
@@ -287,6 +297,9 @@ public final class Tailer {
             if incoming == nil {
                 // The socket is idle: let the writer have what we hold, then wait.
                 try publishOrThrow()
+                if let failure = queue.writerFailure {
+                    throw failure.isBrokenPipe ? Ending.stdoutClosed : Ending.fatal(failure.description)
+                }
                 var wait = Deadline.after(seconds: Self.maxWait)
                 if nextStats != .max { wait = wait.earlier(Deadline(nanoseconds: nextStats)) }
                 if keepaliveNS != .max { wait = wait.earlier(Deadline(nanoseconds: lastPing &+ keepaliveNS)) }
@@ -311,7 +324,7 @@ public final class Tailer {
                 lastPing = now
             }
             if now &- max(connection.lastReceiveAt, resumedReadingAt) >= idleNS { throw IdleTimeout(seconds: config.idleTimeout) }
-            if caughtUp(now: now) { throw Ending.finished }
+            if caughtUp(now: now) { untilDone = true; throw Ending.finished }
         }
     }
 
@@ -324,6 +337,8 @@ public final class Tailer {
             reject("message is not a JSON object (\(payload.count) bytes), skipped")
             return
         }
+        if let until = untilMicros, let t = event.timeUS, t >= until { untilDone = true; throw Ending.finished }
+        if let until = untilSequence, let seq = event.cursor, seq >= until { untilDone = true; throw Ending.finished }
         guard tracker.admit(event, bytes: payload, endpointIndex: endpointIndex) else {
             stats.duplicates &+= 1
             return
@@ -335,14 +350,15 @@ public final class Tailer {
             clampCheck = nil
             warnIfClamped(asked: asked, first: t)
         }
-        if let until = untilMicros, let t = event.timeUS, t >= until { throw Ending.finished }
-        if let until = untilSequence, let seq = event.cursor, seq >= until { throw Ending.finished }
         if progressStartUS == nil { progressStartUS = event.timeUS }
         // Events left out by --kind/--operation still count as activity and move the resume
         // point (above), but are not written.
         if !filter.passesEverything, !filter.matches(event) { return }
         if !batch.append(payload, now: now) {
+            // A stop while waiting here leaves this event unwritten though the tracker has it.
+            admittedUnwritten = true
             try publishOrThrow()
+            admittedUnwritten = false
             batch = queue.emptyBatch(minimum: payload.count + 1)
             _ = batch.append(payload, now: now)
         }
@@ -464,7 +480,7 @@ public final class Tailer {
     /// the events in between are lost.
     private func warnIfClamped(asked: Int64, first: Int64) {
         let now = WallClock.nowMicroseconds()
-        guard first - asked > Self.clampGapUS, now - asked > Self.clampAgeUS else { return }
+        guard config.wantedDids.isEmpty, first - asked > Self.clampGapUS, now - asked > Self.clampAgeUS else { return }
         eraseProgress()
         diagnostics.warning("asked to start at \(RFC3339.format(micros: asked)) but the first event is from \(RFC3339.format(micros: first)): the server no longer holds the events in between (it keeps about 24 to 36 hours); they are lost")
     }

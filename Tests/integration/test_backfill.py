@@ -77,12 +77,13 @@ def test_two_runs_with_until_continue_each_other_exactly(jetstream, tail, tmp_pa
     first = tail("--host", server.url, "--cursor-file", cursor, "--until", times[1200], "-q")
     assert first.returncode == 0, stderr_of(first)
     assert lines(first.stdout) == payloads[:1200]
-    assert saved_time_us(cursor) == times[1199]
+    # The run met --until, so the point saved is just before it: nothing before it is left to fetch.
+    assert saved_time_us(cursor) == times[1200] - 1
 
     second = tail("--host", server.url, "--cursor-file", cursor, "--cursor", times[0], "--until", times[-1], "-q")
     assert second.returncode == 0, stderr_of(second)
     assert lines(second.stdout) == payloads[1200:-1], "the second run must start right after the first one's last event"
-    assert saved_time_us(cursor) == times[-2]
+    assert saved_time_us(cursor) == times[-1] - 1
     assert first.stdout + second.stdout == b"".join(p + b"\n" for p in payloads[:-1])
     # The saved point won over --cursor, and the request started at or before it.
     asked = int(server.query_values("cursor", conn=2)[0])
@@ -122,7 +123,7 @@ def test_a_run_killed_with_sigkill_is_continued_without_a_gap(jetstream, tail, t
     combined = written_lines + lines(second.stdout)
     for index, payload in enumerate(payloads[:-1]):
         assert combined.count(payload) == (1 if index < resume or index >= len(written_lines) else 2), index
-    assert saved_time_us(cursor) == times[-2]
+    assert saved_time_us(cursor) == times[-1] - 1
 
 
 def test_a_second_run_on_the_same_cursor_file_exits_1_at_once(jetstream, tail, tail_binary, tmp_path):
@@ -147,7 +148,8 @@ def test_a_second_run_on_the_same_cursor_file_exits_1_at_once(jetstream, tail, t
     assert len(server.requests()) == 1, "the second run must not connect"
     assert first.returncode == 0, err.decode(errors="replace")
     assert lines(out) == payloads
-    assert saved_time_us(cursor) == time_us(payloads[-1])
+    # Caught up with --until now: the point saved is just before the run's start, past the last event.
+    assert time_us(payloads[-1]) <= saved_time_us(cursor) < now_us()
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,7 +191,7 @@ def test_until_now_ends_a_backfill_that_has_caught_up(jetstream, tail, tmp_path)
     elapsed = time.monotonic() - started
     assert result.returncode == 0, stderr_of(result)
     assert lines(result.stdout) == payloads
-    assert saved_time_us(cursor) == time_us(payloads[-1])
+    assert time_us(payloads[-1]) <= saved_time_us(cursor) < now_us()
     assert server.entries("holding"), "the server held the connection open: the run ended by itself"
     assert elapsed < 20
     assert "\r" not in stderr_of(result) and "\x1b[" not in stderr_of(result), "no progress bar when stderr is not a terminal"
@@ -350,4 +352,18 @@ def test_the_manuals_crontab_line_run_three_times_yields_one_gapless_file(jetstr
     assert time_us(posts[first - 1]) < first_after - 300 * 1_000_000
     assert time_us(posts[last]) < last_after
     assert time_us(posts[last + 1]) >= last_before, "the last run stopped before an event it should have written"
-    assert saved_time_us(home / ".jt.cursor") == time_us(posts[last])
+    assert time_us(posts[last]) <= saved_time_us(home / ".jt.cursor") < last_after
+
+
+def test_a_run_that_writes_nothing_still_moves_the_cursor_file(jetstream, tail, tmp_path):
+    """A cron run whose filter matches nothing must still record that it covered the time up to
+    --until, or the next run would fall back to --cursor and leave a gap between runs."""
+    flags = ("--generate", 100, "--start-time-us", now_us() - HOUR_US)
+    server = jetstream(*flags, "--then-hold")
+    cursor = tmp_path / "cursor"
+    before = now_us()
+    result = tail("--host", server.url, "--did", "did:plc:nobodyhereatall", "--cursor", "-2h", "--until", "now",
+                  "--cursor-file", cursor, "-q", timeout=25)
+    assert result.returncode == 0, stderr_of(result)
+    assert lines(result.stdout) == []
+    assert before - 1 <= saved_time_us(cursor) < now_us()
