@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -125,7 +124,7 @@ class Setup:
     out_dir: str
     timeout: float
     log_dir: str
-    expected: dict = field(default_factory=dict)
+    server_args: list = field(default_factory=list)
 
 
 def client_command(client: str, mode: str, url: str, s: Setup) -> list[str]:
@@ -168,29 +167,12 @@ def client_command(client: str, mode: str, url: str, s: Setup) -> list[str]:
     raise ValueError(client)
 
 
-def wait_with_timeout(pid: int, timeout: float) -> tuple[int, object]:
-    """wait4 with a deadline: the process is killed when it runs past it."""
-    timer = threading.Timer(timeout, lambda: _kill(pid))
-    timer.start()
-    try:
-        _, status, usage = os.wait4(pid, 0)
-    finally:
-        timer.cancel()
-    return status, usage
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
 def start_server(mode: str, s: Setup, log_file) -> tuple[subprocess.Popen, int]:
     frames = os.path.join(s.data, "zstd.frames" if mode == "zstd" else "text.frames")
     command = [os.path.join(BIN, "server"), "-frames", frames, "-timeout", str(s.timeout)]
     if mode != "ws":
         command += ["-cert", s.cert, "-key", s.key]
+    command += s.server_args
     server = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log_file)
     line = server.stdout.readline()
     if not line:
@@ -218,12 +200,13 @@ def measure(client: str, mode: str, s: Setup) -> Run:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         try:
-            server.stdout.close()
-            _, server_usage = wait_with_timeout(server.pid, 15)
-            server.returncode = 0
-            run.server_cpu = server_usage.ru_utime + server_usage.ru_stime
-        except ChildProcessError:
-            pass
+            server.wait(timeout=15)
+            report = json.loads(server.stdout.readline() or "{}")
+            run.server_cpu = report.get("serve_cpu_seconds", float("nan"))
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server.stdout.close()
     try:
         with open(report_path) as f:
             stats = json.load(f)
@@ -316,7 +299,7 @@ def print_table(summary: dict, clients: list[str], modes: list[str], meta: dict,
     print(f"benchmark server CPU s per 1M events ({' / '.join(modes)}), median over all runs: {server}")
     tail = summary.get("jetstream-tail", {})
     for peer, what in (("go", "Go"), ("c", "the C reader")):
-        if peer not in summary:
+        if peer not in summary or not tail:
             continue
         ratios = []
         for mode in modes:
@@ -343,6 +326,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--out-dir", help="where client output goes (default a fresh directory in /dev/shm, else the temp dir)")
     p.add_argument("--timeout", type=float, default=0, help="seconds one run may take (default from N)")
     p.add_argument("--json", metavar="FILE", help="also write every run and the summary as JSON")
+    p.add_argument("--server-arg", action="append", default=[], metavar="ARG",
+                   help="extra argument for the benchmark server, e.g. --server-arg=-sendfile=false (repeatable)")
     args = p.parse_args(argv)
     if args.quick:
         args.events, args.rounds = 20_000, 1
@@ -385,7 +370,7 @@ def main(argv: list[str]) -> int:
     try:
         ca, cert, key = make_certificates(scratch)
         setup = Setup(args.events, data, meta, args.zstd_dict, ca, cert, key, tail, scratch,
-                      args.timeout or max(60.0, args.events / 5_000), log_dir)
+                      args.timeout or max(60.0, args.events / 5_000), log_dir, args.server_arg)
         runs: list[Run] = []
         for round_index in range(args.rounds):
             shift = round_index % len(args.clients)

@@ -9,8 +9,12 @@
 //
 // Usage: server -frames FILE [-cert PEM -key PEM] [-block BYTES] [-timeout SECONDS]
 //
+// Writing from memory beats sendfile(2) here: on loopback the receiver reads sendfile's page
+// references more slowly (read-and-discard fell from about 5.7 to 3.4 million events/s).
+//
 // It listens on 127.0.0.1 on a free port and prints one line {"port":N} on stdout once ready;
-// on exit it prints one JSON line of stats on stderr.
+// on exit it prints a second line of stats: bytes sent, the CPU time spent from accept on (so
+// without loading the frames), whether the client closed, and an error if one ended the run.
 package main
 
 import (
@@ -26,6 +30,7 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -37,6 +42,7 @@ var closeFrame = []byte{0x88, 0x02, 0x03, 0xE8}
 
 type stats struct {
 	BytesSent   int64   `json:"bytes_sent"`
+	ServeCPU    float64 `json:"serve_cpu_seconds"` // user + sys from accept to exit: loading excluded
 	SendSeconds float64 `json:"send_seconds"`
 	ClientClose bool    `json:"client_closed"`
 	Error       string  `json:"error,omitempty"`
@@ -78,6 +84,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	cpuAtAccept := cpuSeconds()
 	listener.Close()
 	raw.SetDeadline(deadline)
 	var conn net.Conn = raw
@@ -86,6 +93,7 @@ func main() {
 	}
 	result := serve(conn, frames, *block)
 	conn.Close()
+	result.ServeCPU = cpuSeconds() - cpuAtAccept
 	report(result)
 }
 
@@ -190,9 +198,22 @@ func readUpgrade(reader *bufio.Reader) (string, error) {
 	return key, nil
 }
 
+// report prints the stats as the second line on stdout (after the port).
 func report(result stats) {
 	line, _ := json.Marshal(result)
-	fmt.Fprintln(os.Stderr, string(line))
+	fmt.Println(string(line))
+	if result.Error != "" {
+		fmt.Fprintln(os.Stderr, "server:", result.Error)
+	}
+}
+
+// cpuSeconds is this process's user + system time so far.
+func cpuSeconds() float64 {
+	var usage syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &usage) != nil {
+		return 0
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano()).Seconds()
 }
 
 func fail(err error) {
