@@ -31,8 +31,6 @@ import random
 import struct
 from typing import Any, Iterator
 
-GENERATOR_VERSION = 1  # bump whenever the bytes generated for a seed change
-
 B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"  # atproto TIDs
 
 TEXTS = [
@@ -249,6 +247,7 @@ def frame_header(opcode: int, length: int) -> bytes:
 
 
 def compressor(dictionary: bytes):
+    """A zstd compressor set up like Jetstream's encoder (see the module doc)."""
     import zstandard
 
     params = zstandard.ZstdCompressionParameters.from_level(
@@ -257,10 +256,13 @@ def compressor(dictionary: bytes):
 
 
 def cache_key(count: int, seed: int, dictionary: bytes) -> str:
+    """Names a data set: everything its bytes depend on."""
     import sys
     import zstandard
 
-    text = json.dumps([GENERATOR_VERSION, count, seed, hashlib.sha256(dictionary).hexdigest(),
+    with open(__file__, "rb") as f:
+        source = hashlib.sha256(f.read()).hexdigest()  # any change to the generator makes new data
+    text = json.dumps([source, count, seed, hashlib.sha256(dictionary).hexdigest(),
                        list(sys.version_info[:2]), zstandard.__version__])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -311,6 +313,7 @@ def build(directory: str, count: int, seed: int, dictionary: bytes) -> dict:
 
 
 def iterate(seed: int, count: int) -> Iterator[bytes]:
+    """The first `count` events of `seed`, without writing anything (for looking at the mix)."""
     generator = Generator(seed)
     for _ in range(count):
         yield generator.next()
