@@ -1,6 +1,13 @@
 extension Arguments {
-    /// The `--help` screen, printed to stdout. The option list is generated from `flags`, so it can
-    /// never disagree with the parser; the man page is checked against the same table by a test.
+    /// The options `--help` describes; the others it only names, for the man page to describe.
+    static let commonFlags: Set<String> = [
+        "--host", "--collection", "--did", "--handle", "--cursor", "--until", "--cursor-file", "--limit",
+        "--compress", "--kind", "--operation", "--quiet", "--help", "--version",
+    ]
+
+    /// The `--help` screen, printed to stdout: short, with the common options described and the
+    /// rest named. Both lists come from `flags`, so they can never disagree with the parser; the man
+    /// page is checked against the same table by a test.
     public static let helpText: String = {
         var text = """
         Usage: jetstream-tail [OPTIONS]
@@ -11,8 +18,9 @@ extension Arguments {
         Options:
 
         """
-        let column = 2 + (flags.map(\.synopsis.count).max() ?? 0) + 2
-        for flag in flags {
+        let common = flags.filter { commonFlags.contains($0.long) }
+        let column = 2 + (common.map(\.synopsis.count).max() ?? 0) + 2
+        for flag in common {
             let lead = "  " + flag.synopsis
             let lines = wrap(flag.help, width: lineWidth - column)
             for (n, line) in lines.enumerated() {
@@ -20,6 +28,9 @@ extension Arguments {
                 text += left + String(repeating: " ", count: column - left.count) + line + "\n"
             }
         }
+        let others = flags.filter { !commonFlags.contains($0.long) }.map(\.long).joined(separator: " ")
+        text += "\nMore options, described in the man page:\n"
+        for line in wrap(others, width: lineWidth - 2) { text += "  " + line + "\n" }
         text += """
 
         Examples:
