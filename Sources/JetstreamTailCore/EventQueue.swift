@@ -58,6 +58,17 @@ public final class Batch {
         return true
     }
 
+    /// Takes `other`'s lines after its own, when they fit; false otherwise.
+    func absorb(_ other: Batch) -> Bool {
+        guard other.used <= capacity - used else { return false }
+        if other.used > 0 { memcpy(storage + used, other.storage, other.used) }
+        if events == 0 { openedAt = other.openedAt }
+        used += other.used
+        events += other.events
+        if let mark = other.last { last = mark }
+        return true
+    }
+
     func reset() {
         used = 0
         events = 0
@@ -159,9 +170,15 @@ public final class BatchQueue: @unchecked Sendable {
                 if !wait(until: deadline) { return .full }
             }
         }
-        queue.append(batch)
         queuedEvents += batch.events
         queuedBytes += batch.used
+        // A trickling stream hands over many small batches: fold each into the last queued one
+        // while it fits, so memory follows the bytes queued, not the number of hand-offs.
+        if queue.count > head, let tail = queue.last, tail.absorb(batch) {
+            recycle(batch)
+        } else {
+            queue.append(batch)
+        }
         pthread_cond_broadcast(changed)
         return .queued(dropped: dropped)
     }

@@ -30,6 +30,7 @@ public final class Tailer {
     private var accepted: UInt64 = 0
     private var nextStats: UInt64 = .max
     private var backlogWarned = false
+    private var backlogWarnedAt: UInt64 = 0
     /// `--until` as microseconds or a sequence number; nil without `--until`.
     private var untilMicros: Int64?
     private var untilSequence: UInt64?
@@ -63,8 +64,12 @@ public final class Tailer {
     private static let maxWait = 0.25
     /// Longest time an event may wait in a batch while the socket stays busy.
     private static let flushInterval: UInt64 = 100_000_000
-    /// A connection open this long that delivered events resets the backoff.
+    /// A connection open this long that delivered events resets the backoff; so does one that
+    /// delivered this many new events, however short it was (it made real progress).
     private static let healthyAfter: UInt64 = 30_000_000_000
+    private static let healthyEvents: UInt64 = 1_000
+    /// Shortest time between two `--max-lag` warnings.
+    private static let backlogWarningEvery: UInt64 = 10_000_000_000
     /// Rejected messages reported one by one before they are only counted in the stats.
     private static let rejectionReports: UInt64 = 5
     /// With `--until` in the past, this long without an event means the stream has caught up.
@@ -197,6 +202,7 @@ public final class Tailer {
             clampCheck = cursor.flatMap { $0 >= CursorSpec.firstMicros ? $0 : nil }
             var failure: any Error
             var delivered: UInt64 = 0
+            var fresh: UInt64 = 0
             var connectedAt: UInt64 = 0
             do {
                 let connection = try WebSocketConnection(endpoint: endpoint, target: target, options: connectionOptions)
@@ -212,6 +218,7 @@ public final class Tailer {
                 everConnected = true
                 tracker.beginConnection(endpointIndex: endpointIndex)
                 let before = accepted &+ stats.duplicates
+                let acceptedBefore = accepted
                 do {
                     try pump(connection, endpointIndex: endpointIndex)
                     connection.close()
@@ -228,6 +235,7 @@ public final class Tailer {
                     failure = error
                 }
                 delivered = accepted &+ stats.duplicates &- before
+                fresh = accepted &- acceptedBefore
             } catch {
                 failure = error
             }
@@ -235,7 +243,7 @@ public final class Tailer {
                 return .fatal("\(endpoint): \(fatal)")
             }
             // The connection was lost or could not be made: back off, then try the next host.
-            if delivered > 0, MonotonicClock.now() &- connectedAt >= Self.healthyAfter {
+            if fresh >= Self.healthyEvents || (delivered > 0 && MonotonicClock.now() &- connectedAt >= Self.healthyAfter) {
                 backoff.reset()
                 failuresInARow = 0
             }
@@ -457,8 +465,9 @@ public final class Tailer {
         let depth = queue.depth.events
         if depth > config.maxLag, !backlogWarned {
             backlogWarned = true
+            backlogWarnedAt = MonotonicClock.now()
             diagnostics.warning("stdout is falling behind: \(depth) events queued (--max-lag \(config.maxLag)); the oldest are dropped when the queue is full")
-        } else if depth <= config.maxLag / 2 {
+        } else if depth <= config.maxLag / 2, MonotonicClock.now() &- backlogWarnedAt >= Self.backlogWarningEvery {
             backlogWarned = false
         }
     }
@@ -466,6 +475,7 @@ public final class Tailer {
     private func updateWrittenCount() {
         stats.eventsWritten = queue.flushedState.events
         stats.queued = queue.depth.events
+        stats.backoff = backoff.ceiling
     }
 
     /// With `--until`: the end point is in the past and the stream has gone quiet, so the backfill

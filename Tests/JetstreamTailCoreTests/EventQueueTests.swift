@@ -34,8 +34,21 @@ import Glibc
         let q = BatchQueue(maxEvents: 3, maxBytes: 1 << 20, policy: .drop)
         #expect(q.push(batch(q, ["1", "2"]), deadline: .never) == .queued(dropped: 0))
         #expect(q.push(batch(q, ["3"]), deadline: .never) == .queued(dropped: 0))
-        #expect(q.push(batch(q, ["4", "5"]), deadline: .never) == .queued(dropped: 2))
-        #expect(q.depth.events == 3)
+        // The first two hand-offs were folded into one queued batch, which goes as a whole.
+        #expect(q.push(batch(q, ["4", "5"]), deadline: .never) == .queued(dropped: 3))
+        #expect(q.depth.events == 2)
+    }
+
+    @Test func smallHandOffsAreFoldedIntoTheLastQueuedBatch() {
+        let q = BatchQueue(maxEvents: 100, maxBytes: 1 << 20, policy: .block)
+        for i in 0..<10 {
+            #expect(q.push(batch(q, ["{\"i\":\(i)}"], mark: Int64(i)), deadline: .never) == .queued(dropped: 0))
+        }
+        #expect(q.depth.events == 10)
+        let first = q.pop()
+        #expect(first?.events == 10)
+        #expect(first.map { String(decoding: $0.bytes, as: UTF8.self) } == (0..<10).map { "{\"i\":\($0)}\n" }.joined())
+        #expect(first?.last?.timeUS == 9)
     }
 
     @Test func blockPolicyWaitsAndReportsFull() {

@@ -82,3 +82,23 @@ def test_a_stdout_stall_longer_than_the_idle_timeout_is_not_a_dead_connection(je
     assert_same_stream(out, b"".join(p + b"\n" for p in history))
     summary = summary_of(process.stderr_bytes())
     assert summary["reconnects"] == "0", f"reconnected after a stdout stall: cause={summary['cause']}"
+
+
+def status_kb(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def test_memory_while_stdout_is_stalled_follows_the_queued_bytes_not_the_number_of_batches(jetstream, spawn):
+    flags = ("--generate", 3000)
+    server = jetstream(*flags, "--then-hold", "--delay", 0.0003)  # a trickle: the socket idles between events
+    process = spawn("--host", server.url, "--limit", 3000, "--stats-interval", 0.5)
+    time.sleep(0.3)
+    before = status_kb(process.pid, "VmSize")
+    time.sleep(3.0)  # stdout unread: about 2,500 events (some 1.3 MB) wait in the queue
+    grown = status_kb(process.pid, "VmSize") - before
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0 and len(lines(out)) == 3000
+    queued = max(int(s["queued"]) for s in report_fields(process.stderr_bytes(), "stats"))
+    assert queued > 1000, "the stall did not queue enough events to measure"
+    assert grown < 64 * 1024, f"address space grew by {grown // 1024} MiB while {queued} events were queued"
