@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import http.server
 import importlib.util
 import json
 import os
 import select
 import signal
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -195,3 +198,35 @@ def is_subsequence(part: list[bytes], whole: list[bytes]) -> bool:
     """True when `part` is `whole` with some items left out, order kept."""
     remaining = iter(whole)
     return all(any(x == y for y in remaining) for x in part)
+
+
+class LocalHTTPSServer:
+    """A loopback HTTPS server (certificate from the `certificates` fixture) on a free port.
+    `answer(path, headers)` gives (status, content type, body) for each GET."""
+
+    def __init__(self, certificates, answer: Callable[[str, Any], tuple[int, str, bytes]]):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                status, content_type, body = answer(self.path, self.headers)
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(certificates.cert), str(certificates.key))
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.base_url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

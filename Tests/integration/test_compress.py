@@ -5,17 +5,14 @@ the dictionary comes from --zstd-dict or a verified cache, downloaded over HTTPS
 from __future__ import annotations
 
 import hashlib
-import http.server
 import os
 import re
-import ssl
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
-from support import ZSTD_DICTIONARY, event_payloads, lines
+from support import ZSTD_DICTIONARY, LocalHTTPSServer, event_payloads
 
 DICTIONARY_ID = 1_612_007_021
 DICTIONARY_SHA256 = "b8d77b46933aceecbdd5275a01241efc985c970c78162b8150cf67a26522f70c"
@@ -140,38 +137,18 @@ def test_a_frame_made_with_another_dictionary_is_fatal(jetstream, run, dictionar
 # The dictionary: user file, cache, download
 
 
-class DictionaryServer:
+class DictionaryServer(LocalHTTPSServer):
     """A loopback HTTPS server that answers every GET with `body`, counting requests."""
 
     def __init__(self, certificates, body: bytes):
         self.requests: list[str] = []
-        owner = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def answer(path: str, headers) -> tuple[int, str, bytes]:
+            self.requests.append(path)
+            return 200, "application/octet-stream", body
 
-            def do_GET(self) -> None:
-                owner.requests.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(certificates.cert), str(certificates.key))
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}/legacy_subscribe.zdict"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(certificates, answer)
+        self.url = self.base_url + "/legacy_subscribe.zdict"
 
 
 @pytest.fixture

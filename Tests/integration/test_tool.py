@@ -4,20 +4,17 @@ shell completions, and Scripts/install."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import shutil
 import signal
-import ssl
 import subprocess
-import threading
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from support import REPO, assert_same_stream, event_payloads, lines
+from support import REPO, LocalHTTPSServer, assert_same_stream, event_payloads, lines
 
 FLAGS = ("--generate", 3000)
 
@@ -146,49 +143,28 @@ def test_a_bad_list_entry_is_a_usage_error_naming_file_and_line(jetstream, tail,
 # Handles, resolved against a local HTTPS resolver
 
 
-class Resolver:
+class Resolver(LocalHTTPSServer):
     """A loopback HTTPS server answering com.atproto.identity.resolveHandle from a table."""
 
     def __init__(self, certificates, table: dict[str, str]):
         self.table = table
         self.requests: list[dict] = []
-        owner = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def answer(path: str, headers) -> tuple[int, str, bytes]:
+            url = urllib.parse.urlsplit(path)
+            handle = urllib.parse.parse_qs(url.query).get("handle", [""])[0]
+            self.requests.append({"path": url.path, "handle": handle, "accept": headers.get("Accept"),
+                                  "user_agent": headers.get("User-Agent")})
+            if url.path != "/xrpc/com.atproto.identity.resolveHandle":
+                status, body = 404, {"error": "MethodNotImplemented", "message": "Method Not Implemented"}
+            elif handle in self.table:
+                status, body = 200, {"did": self.table[handle]}
+            else:
+                status, body = 400, {"error": "InvalidRequest", "message": "Unable to resolve handle"}
+            return status, "application/json; charset=utf-8", json.dumps(body).encode()
 
-            def do_GET(self) -> None:
-                url = urllib.parse.urlsplit(self.path)
-                handle = urllib.parse.parse_qs(url.query).get("handle", [""])[0]
-                owner.requests.append({"path": url.path, "handle": handle, "accept": self.headers.get("Accept"),
-                                       "user_agent": self.headers.get("User-Agent")})
-                if url.path != "/xrpc/com.atproto.identity.resolveHandle":
-                    status, body = 404, {"error": "MethodNotImplemented", "message": "Method Not Implemented"}
-                elif handle in owner.table:
-                    status, body = 200, {"did": owner.table[handle]}
-                else:
-                    status, body = 400, {"error": "InvalidRequest", "message": "Unable to resolve handle"}
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(certificates.cert), str(certificates.key))
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(certificates, answer)
+        self.url = self.base_url
 
 
 @pytest.fixture
