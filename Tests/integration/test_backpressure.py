@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 
 from support import assert_same_stream, event_payloads, is_subsequence, lines, report_fields, summary_of
 
