@@ -144,7 +144,8 @@ public final class Tailer {
             return status
         case .fatal(let message):
             diagnostics.error(message)
-            diagnostics.note(stats.summaryLine())
+            // A run that failed before it got anything has nothing to sum up.
+            if stats.eventsReceived > 0 || stats.reconnects > 0 { diagnostics.note(stats.summaryLine()) }
             return .failure
         case .finished:
             diagnostics.note(stats.summaryLine())
@@ -475,7 +476,7 @@ public final class Tailer {
     private func updateWrittenCount() {
         stats.eventsWritten = queue.flushedState.events
         stats.queued = queue.depth.events
-        stats.backoff = backoff.ceiling
+        stats.backoff = stats.reconnects > 0 ? backoff.ceiling : 0
     }
 
     /// With `--until`: the end point is in the past and the stream has gone quiet, so the backfill
@@ -522,7 +523,6 @@ public final class Tailer {
         }
         guard now >= nextStats else { return }
         updateWrittenCount()
-        stats.backoff = backoff.ceiling
         diagnostics.note(stats.intervalLine(now: now))
         nextStats = now &+ UInt64(config.statsInterval * 1e9)
     }
