@@ -29,7 +29,13 @@ import json
 import os
 import random
 import struct
-from typing import Any, Iterator
+import sys
+from pathlib import Path
+from typing import Iterator
+
+# The JSON formatting is the test server's: events here are written exactly as it writes them.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fake_jetstream import go_json, sorted_keys  # noqa: E402
 
 B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"  # atproto TIDs
 
@@ -76,23 +82,6 @@ def tid(time_us: int, clock_id: int) -> str:
 def iso(time_us: int) -> str:
     t = datetime.datetime.fromtimestamp(time_us / 1_000_000, tz=datetime.timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
-
-
-def go_json(obj: Any) -> bytes:
-    """Compact JSON as Go's encoding/json writes it: raw UTF-8, HTML characters escaped."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(raw, escaped)
-    return text.encode("utf-8")
-
-
-def sorted_keys(obj: Any) -> Any:
-    """Records come out of CBOR maps, so their keys are sorted at every level."""
-    if isinstance(obj, dict):
-        return {k: sorted_keys(obj[k]) for k in sorted(obj)}
-    if isinstance(obj, list):
-        return [sorted_keys(v) for v in obj]
-    return obj
 
 
 class Generator:
