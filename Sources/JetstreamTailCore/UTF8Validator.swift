@@ -6,7 +6,7 @@
 /// unfinished sequence carries from one `feed` to the next. Feeding each piece as it arrives lets the
 /// reader fail as soon as the prefix can no longer become valid.
 ///
-/// Runs of ASCII are skipped eight bytes at a time. Any other byte goes through a small state machine
+/// Runs of ASCII are skipped 32 bytes at a time. Any other byte goes through a small state machine
 /// that keeps, besides the number of continuation bytes still owed, the range the next one must fall
 /// in. Narrowing that range right after the lead byte is what rejects overlong forms (E0 80..9F,
 /// F0 80..8F; C0 and C1 never lead), UTF-16 surrogates (ED A0..BF) and code points above U+10FFFF
@@ -33,7 +33,16 @@ public struct UTF8Validator: Sendable {
         var i = 0
         while i < count {
             if owed == 0 {
-                // ASCII fast path: whole words with no high bit, then skip to the first non-ASCII byte.
+                // ASCII fast path: 32 bytes at a time while none has its high bit set, then whole
+                // words, then skip to the first non-ASCII byte.
+                while i + 32 <= count {
+                    let a = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    let b = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+                    let c = base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)
+                    let d = base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)
+                    if (a | b | c | d) & 0x8080_8080_8080_8080 != 0 { break }
+                    i += 32
+                }
                 while i + 8 <= count {
                     let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                     let highBits = word & 0x8080_8080_8080_8080
