@@ -311,7 +311,7 @@ public final class StdoutWriter: @unchecked Sendable {
 
     public init(queue: BatchQueue, fd: Int32 = 1, checkpoint: Checkpoint? = nil) {
         self.queue = queue
-        self.output = OutputWriter(fd: fd, capacity: 16)
+        self.output = OutputWriter(fd: fd)
         self.checkpoint = checkpoint
     }
 
