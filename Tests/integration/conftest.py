@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from support import REPO, SAMPLE_EVENTS, SERVER_LIFETIME, ZSTD_DICTIONARY, FakeJetstream
+from support import REPO, SAMPLE_EVENTS, SERVER_LIFETIME, ZSTD_DICTIONARY, FakeJetstream, require_shared
 
 TAIL_TIMEOUT = 30.0
 
@@ -92,12 +92,7 @@ def tail(tail_binary: Path):
 
 @pytest.fixture(scope="session")
 def sample_events() -> Path:
-    if not SAMPLE_EVENTS.is_file():
-        message = f"shared sample events not found at {SAMPLE_EVENTS} (set JETSTREAM_SHARED_DATA)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return SAMPLE_EVENTS
+    return require_shared(SAMPLE_EVENTS, "sample events")
 
 
 @pytest.fixture

@@ -230,3 +230,16 @@ class LocalHTTPSServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def require_shared(path: Path, what: str) -> Path:
+    """`path` from ../shared/data: a test that needs it fails under CI (where it must exist) and is
+    skipped elsewhere, with one message naming the file."""
+    if not path.is_file():
+        import pytest
+
+        message = f"shared {what} not found at {path} (set JETSTREAM_SHARED_DATA)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

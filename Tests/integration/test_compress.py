@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ZSTD_DICTIONARY, LocalHTTPSServer, event_payloads
+from support import ZSTD_DICTIONARY, LocalHTTPSServer, event_payloads, require_shared
 
 DICTIONARY_ID = 1_612_007_021
 DICTIONARY_SHA256 = "b8d77b46933aceecbdd5275a01241efc985c970c78162b8150cf67a26522f70c"
@@ -21,12 +21,7 @@ CACHE_FILE = f"zstd-dictionary-{DICTIONARY_ID}-{DICTIONARY_SHA256[:16]}.zdict"  
 
 @pytest.fixture(scope="module")
 def dictionary() -> bytes:
-    if not ZSTD_DICTIONARY.is_file():
-        message = f"shared zstd dictionary not found at {ZSTD_DICTIONARY} (set JETSTREAM_SHARED_DATA)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    data = ZSTD_DICTIONARY.read_bytes()
+    data = require_shared(ZSTD_DICTIONARY, "zstd dictionary").read_bytes()
     assert hashlib.sha256(data).hexdigest() == DICTIONARY_SHA256, "the shared file is not Jetstream's dictionary"
     return data
 
