@@ -48,9 +48,10 @@ a real server. The list lives as long as the server (`--lifetime`), so it stays 
 Faults for compressed streams (`--inject KIND:K`, repeatable): before a connection's event number
 K, a message that no client should write (not recorded): `garbage` (zstd magic, then bytes no
 decoder accepts), `bomb` (a frame of a few hundred bytes made with `--zstd-dict` that inflates to
-over 5 MiB), `otherdict` (a frame naming another dictionary ID). Or event K itself goes out
-differently, and is recorded as usual: `text` (as a text message on a compressed stream), `nodict`
-(compressed without a dictionary).
+over 5 MiB), `otherdict` (a frame naming another dictionary ID), `notjson` (a text message that
+is not JSON). Or event K itself goes out differently, and is recorded as sent: `text` (as a text
+message on a compressed stream), `nodict` (compressed without a dictionary), `pretty` (indented
+JSON over several lines).
 
 Records for the tests to assert on:
 
@@ -87,7 +88,7 @@ import ssl
 import sys
 import time
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 MAX_LIFETIME = 600.0
@@ -541,7 +542,7 @@ def frame_bytes(payload: bytes, binary: bool) -> bytes:
 # --------------------------------------------------------------------------------------------
 # Injected messages (--inject)
 
-INJECT_KINDS = ("garbage", "bomb", "otherdict", "text", "nodict")
+INJECT_KINDS = ("garbage", "bomb", "otherdict", "notjson", "text", "nodict", "pretty")
 # A zstd magic number, then a frame header descriptor with its reserved bit set: no decoder takes it.
 GARBAGE_FRAME = bytes.fromhex("28b52ffd") + b"\xff" * 28
 BOMB_SIZE = 5 * 1024 * 1024  # bytes of spaces in the bomb's JSON string; a few hundred once compressed
@@ -708,6 +709,9 @@ class FakeJetstream:
         if kinds:
             await self.inject(connection, index, kinds)
             binary = binary and "text" not in kinds
+            if "pretty" in kinds:
+                payload = json.dumps(json.loads(payload), indent=1, ensure_ascii=False).encode()
+                event = replace(event, payload=payload)
         if binary:
             payload = (self.plain_compressor() if "nodict" in kinds else self.compressor).compress(payload)
         protocol = connection.protocol
@@ -814,8 +818,10 @@ class FakeJetstream:
         """--inject: the extra messages due before event `index` (not recorded: no client should
         write them). `text` and `nodict` only change how that event itself is sent."""
         for kind in kinds:
-            if kind in ("text", "nodict"):
+            if kind in ("text", "nodict", "pretty"):
                 payload = None
+            elif kind == "notjson":
+                payload = b"this is not JSON"
             elif kind == "garbage":
                 payload = GARBAGE_FRAME
             elif kind == "bomb":
@@ -832,7 +838,8 @@ class FakeJetstream:
                 payload = compressor.compress(b'{"did":"did:plc:other","time_us":1,"kind":"identity","identity":{}}')
             self.journal.log("injected", conn=connection.number, kind=kind, before=index, bytes=len(payload) if payload else None)
             if payload is not None:
-                await self.write(connection, lambda: connection.protocol.send_binary(payload), None)
+                send = connection.protocol.send_text if kind == "notjson" else connection.protocol.send_binary
+                await self.write(connection, lambda: send(payload), None)
 
     def require_compressor(self, kind: str) -> Any:
         if self.compressor is None:
@@ -1037,8 +1044,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     g.add_argument("--inject", action="append", default=[], metavar="KIND:K",
                    help="on every connection, before its event number K (from 0): garbage (a binary message that is no "
                         f"valid zstd frame), bomb (a small zstd frame that inflates to over {BOMB_SIZE >> 20} MiB), otherdict (a "
-                        "frame naming another dictionary ID); or send event K itself as text, or as nodict (a frame made "
-                        "without dictionary); repeatable. Injected messages are not recorded")
+                        "frame naming another dictionary ID), notjson (a text message that is not JSON); or send event K "
+                        "itself as text, as nodict (a frame made without dictionary) or pretty (indented JSON); "
+                        "repeatable. Injected messages are not recorded")
     g.add_argument("--status", type=int, help="refuse every upgrade with this HTTP status")
     g.add_argument("--body", default="", help="plain-text body for --status")
     g.add_argument("--stall-handshake", action="store_true", help="accept TCP and TLS, never answer the HTTP upgrade")

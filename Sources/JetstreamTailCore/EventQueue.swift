@@ -58,6 +58,15 @@ public final class Batch {
         return true
     }
 
+    /// Turns the raw line breaks of the last line (all whitespace in a validated event) into
+    /// spaces, so the event stays one line.
+    func joinLastLine(length: Int) {
+        let line = storage + (used - 1 - length)
+        for k in 0..<length where line.load(fromByteOffset: k, as: UInt8.self) == 0x0A {
+            line.storeBytes(of: 0x20, toByteOffset: k, as: UInt8.self)
+        }
+    }
+
     /// Takes `other`'s lines after its own, when they fit; false otherwise.
     func absorb(_ other: Batch) -> Bool {
         guard other.used <= capacity - used else { return false }

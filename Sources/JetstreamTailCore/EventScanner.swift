@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// The `kind` of a Jetstream event (the value of its top-level `"kind"` string).
 public enum EventKind: Sendable, Equatable {
     case commit, identity, account
@@ -30,6 +36,8 @@ public struct ScannedEvent: Sendable, Equatable {
     public var rkey: Range<Int>?
     /// `commit.operation`.
     public var operation: CommitOperation?
+    /// Whether the event holds raw line breaks, which must become spaces to keep it on one line.
+    public var hasLineBreaks = false
 
     public init(timeUS: Int64? = nil, cursor: UInt64? = nil, kind: EventKind? = nil, did: Range<Int>? = nil,
                 rev: Range<Int>? = nil, collection: Range<Int>? = nil, rkey: Range<Int>? = nil,
@@ -63,15 +71,182 @@ public enum EventScanner {
     /// The deepest nesting accepted (the top-level object counts as 1). Real events stay far below.
     public static let maxDepth = 512
 
-    /// The event's fields, or nil when `bytes` is not exactly one JSON object with only whitespace
-    /// around it (or nests deeper than `maxDepth`).
+    /// The event's fields, read the fast way when the event is laid out as Jetstream writes it;
+    /// nil when it is not a JSON object. This is what the tail calls for every event.
+    ///
+    /// Jetstream's encoder writes compact JSON with the metadata first, always in one order:
+    /// `{"did":…,"time_us":…,` (v2: `"cursor":…,`) `"kind":…`, and for a commit
+    /// `,"commit":{"rev":…,"operation":…,"collection":…,"rkey":…` ahead of the `record`. So every
+    /// field the tail needs is in a short prefix of known shape, and that prefix is matched directly
+    /// (`PrefixScanner`); of the rest, only the final `}` is checked. An event of any other shape —
+    /// whitespace, another key order, escapes in those strings, a number that is not a plain
+    /// integer — goes through `validate` instead, so the fields never differ from a full scan's,
+    /// except when a key repeats after the prefix.
+    ///
+    /// An event is written out as one line, so a line break (`\n`) anywhere sends it through
+    /// `validate` too; `hasLineBreaks` then tells the writer to turn those breaks — whitespace
+    /// between tokens, since a JSON string cannot hold a raw one — into spaces.
     public static func scan(_ bytes: UnsafeRawBufferPointer) -> ScannedEvent? {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
+        if memchr(base, 0x0A, bytes.count) != nil {
+            guard var event = validate(bytes) else { return nil }
+            event.hasLineBreaks = true
+            return event
+        }
+        return scanPrefix(bytes) ?? validate(bytes)
+    }
+
+    /// The fast path alone: the fields when the event starts in the server's layout and ends in
+    /// `}`, otherwise nil.
+    static func scanPrefix(_ bytes: UnsafeRawBufferPointer) -> ScannedEvent? {
+        guard let base = bytes.baseAddress else { return nil }
+        var prefix = PrefixScanner(p: base, n: bytes.count)
+        return prefix.run()
+    }
+
+    /// The event's fields, or nil when `bytes` is not exactly one JSON object with only whitespace
+    /// around it (or nests deeper than `maxDepth`): the full check of every byte.
+    public static func validate(_ bytes: UnsafeRawBufferPointer) -> ScannedEvent? {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: maxDepth / 64) { words in
             words.initialize(repeating: 0)
             var scanner = JSONObjectScanner(base: base, count: bytes.count, objectBits: words.baseAddress!)
             return scanner.run()
         }
+    }
+}
+
+/// The fast path of `EventScanner.scan`: matches the prefix Jetstream's encoder writes, literal
+/// by literal, eight bytes at a time, and reads the fields in it. Any mismatch returns nil and the
+/// event goes to the full scan, so this only has to be right about events it accepts.
+private struct PrefixScanner {
+    let p: UnsafeRawPointer
+    let n: Int
+    var i = 0
+    var event = ScannedEvent()
+
+    @inline(__always) func byte(_ k: Int) -> UInt8 { p.load(fromByteOffset: k, as: UInt8.self) }
+
+    mutating func run() -> ScannedEvent? {
+        guard n >= 2, byte(n - 1) == UInt8(ascii: "}"), literal("{\"did\":\"") else { return nil }
+        guard let did = plainString(), literal("\",\"time_us\":"), let time = integer(),
+              time <= UInt64(Int64.max) else { return nil }
+        event.did = did
+        event.timeUS = Int64(time)
+        if literal(",\"cursor\":") {
+            guard let cursor = integer() else { return nil }
+            event.cursor = cursor
+        }
+        guard literal(",\"kind\":\""), let kind = plainString() else { return nil }
+        switch kind.count {
+        case 6 where matches(kind, "commit"): event.kind = .commit
+        case 8 where matches(kind, "identity"): event.kind = .identity
+        case 7 where matches(kind, "account"): event.kind = .account
+        default: event.kind = .other
+        }
+        guard event.kind == .commit else { return event }
+        guard literal("\",\"commit\":{\"rev\":\""), let rev = plainString(),
+              literal("\",\"operation\":\""), let operation = plainString(),
+              literal("\",\"collection\":\""), let collection = plainString(),
+              literal("\",\"rkey\":\""), let rkey = plainString(),
+              i + 1 < n, byte(i + 1) == UInt8(ascii: ",") || byte(i + 1) == UInt8(ascii: "}") else { return nil }
+        event.rev = rev
+        event.collection = collection
+        event.rkey = rkey
+        event.operation = operation.count != 6 ? .other
+            : matches(operation, "create") ? .create
+            : matches(operation, "update") ? .update
+            : matches(operation, "delete") ? .delete : .other
+        return event
+    }
+
+    /// Whether the bytes at `i` spell `word` (at least 8 bytes long), compared as two possibly
+    /// overlapping words; moves past them when they do.
+    @inline(__always) mutating func literal(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard n - i >= count else { return false }
+        let w = UnsafeRawPointer(word.utf8Start)
+        var k = 0
+        while k + 8 < count {
+            guard p.loadUnaligned(fromByteOffset: i + k, as: UInt64.self) == w.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+            else { return false }
+            k += 8
+        }
+        guard p.loadUnaligned(fromByteOffset: i + count - 8, as: UInt64.self)
+                == w.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) else { return false }
+        i += count
+        return true
+    }
+
+    /// The contents of a string without escapes, from `i` up to the closing quote, where `i`
+    /// stops; nil when the string holds a backslash or does not end. (Control characters are not
+    /// looked for: the rest of the event is not validated either, and the line break, the one that
+    /// would matter to the output, has already sent the event to the full scan.)
+    @inline(__always) mutating func plainString() -> Range<Int>? {
+        let start = i
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        while i + 8 <= n {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+            let found = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & (ones &* 0x80)
+            if found != 0 {
+                #if _endian(little)
+                // The lowest flagged byte is always a real match (borrows only run upward).
+                i += found.trailingZeroBitCount >> 3
+                #endif
+                return byte(i) == UInt8(ascii: "\"") ? start..<i : nil
+            }
+            i += 8
+        }
+        while i < n {
+            let c = byte(i)
+            if c == UInt8(ascii: "\"") { return start..<i }
+            if c == UInt8(ascii: "\\") { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    /// A non-negative JSON integer of at most 18 digits (so it cannot overflow), which must be
+    /// followed by something; nil for anything else, which the full scan then judges. Eight
+    /// digits at a time while there are eight (a `time_us` has sixteen).
+    @inline(__always) mutating func integer() -> UInt64? {
+        let start = i
+        var value: UInt64 = 0
+        #if _endian(little)
+        while i + 8 <= n {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            // Every byte 0x30...0x39: its high nibble is 3, and adding 6 does not carry out of it.
+            let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
+            guard (w & high) | ((w &+ 0x0606_0606_0606_0606) & high) >> 4 == 0x3333_3333_3333_3333 else { break }
+            value = value &* 100_000_000 &+ Self.eightDigits(w)
+            i += 8
+        }
+        #endif
+        while i < n {
+            let d = byte(i) &- 0x30
+            guard d < 10 else { break }
+            value = value &* 10 &+ UInt64(d)
+            i += 1
+        }
+        let digits = i - start
+        guard digits >= 1, digits <= 18, digits == 1 || byte(start) != UInt8(ascii: "0"), i < n else { return nil }
+        return value
+    }
+
+    /// The value of eight ASCII digits loaded little-endian (the first digit in the lowest byte):
+    /// pairs, then fours, then all eight combined by multiplying and shifting.
+    @inline(__always) static func eightDigits(_ w: UInt64) -> UInt64 {
+        var v = w & 0x0F0F_0F0F_0F0F_0F0F
+        v = (v &* (10 << 8 + 1)) >> 8 & 0x00FF_00FF_00FF_00FF
+        v = (v &* (100 << 16 + 1)) >> 16 & 0x0000_FFFF_0000_FFFF
+        return (v &* (10_000 << 32 + 1)) >> 32
+    }
+
+    @inline(__always) func matches(_ range: Range<Int>, _ word: StaticString) -> Bool {
+        let w = word.utf8Start
+        for k in 0..<range.count where byte(range.lowerBound + k) != w[k] { return false }
+        return true
     }
 }
 

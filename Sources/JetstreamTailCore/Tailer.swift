@@ -371,6 +371,7 @@ public final class Tailer {
             batch = queue.emptyBatch(minimum: payload.count + 1)
             _ = batch.append(payload, now: now)
         }
+        if event.hasLineBreaks { batch.joinLastLine(length: payload.count) }
         if tracker.last != nil, event.timeUS != nil { batch.last = tracker.last }
         if batch.events >= queue.batchEvents { try publishOrThrow() }
         accepted &+= 1

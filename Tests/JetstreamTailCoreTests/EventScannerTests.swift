@@ -29,11 +29,23 @@ import Testing
         return data.split(separator: UInt8(ascii: "\n")).map(Array.init)
     }
 
+    private func validate(_ bytes: [UInt8]) -> ScannedEvent? {
+        bytes.withUnsafeBytes { EventScanner.validate($0) }
+    }
+
+    private func validate(_ text: String) -> ScannedEvent? { validate(Array(text.utf8)) }
+
+    /// `EventScanner.scan`: the prefix fast path, falling back to `validate`.
     private func scan(_ bytes: [UInt8]) -> ScannedEvent? {
         bytes.withUnsafeBytes { EventScanner.scan($0) }
     }
 
     private func scan(_ text: String) -> ScannedEvent? { scan(Array(text.utf8)) }
+
+    /// The fast path alone (nil sends an event to `validate`).
+    private func prefix(_ text: String) -> ScannedEvent? {
+        Array(text.utf8).withUnsafeBytes { EventScanner.scanPrefix($0) }
+    }
 
     private func string(_ bytes: [UInt8], _ range: Range<Int>?) -> String? {
         range.map { String(decoding: bytes[$0], as: UTF8.self) }
@@ -45,8 +57,14 @@ import Testing
         var description: String { "\(did) \(timeUS)" }
     }
 
+    /// Checks both ways of reading `line`: the full scan and the tail's own (prefix) scan.
     private func check(_ line: [UInt8], _ e: Expected) throws {
-        let event = try #require(scan(line))
+        try check(line, e, try #require(validate(line)))
+        try check(line, e, try #require(scan(line)))
+        #expect(line.withUnsafeBytes { EventScanner.scanPrefix($0) } != nil, "\(e) should take the fast path")
+    }
+
+    private func check(_ line: [UInt8], _ e: Expected, _ event: ScannedEvent) throws {
         #expect(string(line, event.did) == e.did)
         #expect(event.timeUS == e.timeUS)
         #expect(event.cursor == e.cursor)
@@ -87,10 +105,10 @@ import Testing
     @Test func rejectsEveryTruncationOfTheSamples() throws {
         let lines = try Self.readLines("sample-events.jsonl") + Self.readLines("sample-events-v2-server-subscribe.jsonl")
         for line in lines {
-            for cut in 0..<line.count where scan(Array(line[..<cut])) != nil {
+            for cut in 0..<line.count where validate(Array(line[..<cut])) != nil {
                 Issue.record("a prefix of \(cut) bytes was accepted")
             }
-            #expect(scan(line + Array(" \r\n\t".utf8)) != nil)
+            #expect(validate(line + Array(" \r\n\t".utf8)) != nil)
         }
     }
 
@@ -102,7 +120,7 @@ import Testing
             + #""cursor":5,"kind":"account","rev":"evil","rkey":"evil","operation":"delete","#
             + #""commit":{"rev":"evil","collection":"evil"},"nested":[{"time_us":998}]},"cid":"c"}}"#
         let bytes = Array(text.utf8)
-        let event = try #require(scan(bytes))
+        let event = try #require(validate(bytes))
         #expect(event.timeUS == 1)
         #expect(event.cursor == nil)
         #expect(event.kind == .commit)
@@ -115,7 +133,7 @@ import Testing
 
     @Test func readsCommitFieldsAfterANestedRecordAndInAnyOrder() throws {
         let bytes = Array(#"{"commit":{"record":{"a":{"b":[1]}},"rkey":"k","rev":"r"},"time_us":7,"did":"d"}"#.utf8)
-        let event = try #require(scan(bytes))
+        let event = try #require(validate(bytes))
         #expect(string(bytes, event.rkey) == "k")
         #expect(string(bytes, event.rev) == "r")
         #expect(event.timeUS == 7)
@@ -123,31 +141,31 @@ import Testing
     }
 
     @Test func takesCommitFieldsOnlyFromTheTopLevelCommitObject() throws {
-        #expect(scan(#"{"identity":{"commit":{"rev":"x"}},"account":{"rev":"y","did":"z"}}"#) == ScannedEvent())
-        #expect(scan(#"{"commit":[{"rev":"x"}]}"#) == ScannedEvent())
-        #expect(scan(#"{"commit":"rev"}"#) == ScannedEvent())
-        #expect(scan(#"{"rev":"x","rkey":"y","operation":"create"}"#) == ScannedEvent())
+        #expect(validate(#"{"identity":{"commit":{"rev":"x"}},"account":{"rev":"y","did":"z"}}"#) == ScannedEvent())
+        #expect(validate(#"{"commit":[{"rev":"x"}]}"#) == ScannedEvent())
+        #expect(validate(#"{"commit":"rev"}"#) == ScannedEvent())
+        #expect(validate(#"{"rev":"x","rkey":"y","operation":"create"}"#) == ScannedEvent())
     }
 
     @Test func readsTheTopLevelDidNotTheIdentityDid() throws {
         let bytes = Array(#"{"kind":"identity","identity":{"did":"did:plc:inner","seq":1},"did":"did:plc:outer"}"#.utf8)
-        #expect(string(bytes, try #require(scan(bytes)).did) == "did:plc:outer")
+        #expect(string(bytes, try #require(validate(bytes)).did) == "did:plc:outer")
     }
 
     @Test func keepsTheLastWellTypedValueOfARepeatedKey() throws {
-        #expect(scan(#"{"time_us":1,"time_us":2}"#)?.timeUS == 2)
-        #expect(scan(#"{"time_us":1,"time_us":"2"}"#)?.timeUS == 1)
-        #expect(scan(#"{"kind":"commit","kind":null}"#)?.kind == .commit)
+        #expect(validate(#"{"time_us":1,"time_us":2}"#)?.timeUS == 2)
+        #expect(validate(#"{"time_us":1,"time_us":"2"}"#)?.timeUS == 1)
+        #expect(validate(#"{"kind":"commit","kind":null}"#)?.kind == .commit)
     }
 
     @Test func comparesKeysAndEnumValuesAsRawBytes() throws {
         let bytes = Array(#"{"di\u0064":"x","did":"a\"b","kind":"comm\u0069t","commit":{"operation":"CREATE"}}"#.utf8)
-        let event = try #require(scan(bytes))
+        let event = try #require(validate(bytes))
         #expect(string(bytes, event.did) == #"a\"b"#)
         #expect(event.kind == .other)
         #expect(event.operation == .other)
-        #expect(scan(#"{"kind":"labeler"}"#)?.kind == .other)
-        #expect(scan(#"{"kind":7}"#)?.kind == nil)
+        #expect(validate(#"{"kind":"labeler"}"#)?.kind == .other)
+        #expect(validate(#"{"kind":7}"#)?.kind == nil)
     }
 
     // MARK: Numbers
@@ -157,21 +175,21 @@ import Testing
         ("9223372036854775807", Int64.max), ("-9223372036854775808", Int64.min), ("-5", -5),
     ] as [(String, Int64)])
     func readsIntegerTimestamps(literal: String, value: Int64) {
-        #expect(scan(#"{"time_us":\#(literal)}"#)?.timeUS == value)
+        #expect(validate(#"{"time_us":\#(literal)}"#)?.timeUS == value)
     }
 
     @Test(arguments: ["9223372036854775808", "-9223372036854775809", "99999999999999999999999", "1.0", "1e6", "1E+6", "\"1\"", "null"])
     func leavesOtherTimestampsOut(literal: String) throws {
-        let event = try #require(scan(#"{"time_us":\#(literal)}"#))
+        let event = try #require(validate(#"{"time_us":\#(literal)}"#))
         #expect(event.timeUS == nil)
     }
 
     @Test func readsUnsignedCursors() {
-        #expect(scan(#"{"cursor":18446744073709551615}"#)?.cursor == .max)
-        #expect(scan(#"{"cursor":18446744073709551616}"#)?.cursor == nil)
-        #expect(scan(#"{"cursor":-1}"#)?.cursor == nil)
-        #expect(scan(#"{"cursor":0}"#)?.cursor == 0)
-        #expect(scan(#"{"cursor":2.5}"#)?.cursor == nil)
+        #expect(validate(#"{"cursor":18446744073709551615}"#)?.cursor == .max)
+        #expect(validate(#"{"cursor":18446744073709551616}"#)?.cursor == nil)
+        #expect(validate(#"{"cursor":-1}"#)?.cursor == nil)
+        #expect(validate(#"{"cursor":0}"#)?.cursor == 0)
+        #expect(validate(#"{"cursor":2.5}"#)?.cursor == nil)
     }
 
     // MARK: Grammar
@@ -184,7 +202,7 @@ import Testing
         #"{"lone":"\uD800"}"#,
     ])
     func acceptsValidObjects(text: String) {
-        #expect(scan(text) != nil)
+        #expect(validate(text) != nil)
     }
 
     @Test(arguments: [
@@ -199,7 +217,7 @@ import Testing
         "{\"a\":1}\u{A0}", "\u{FEFF}{}", "{\u{0B}}", #"{"a":[}"#, #"{"a":{"b":1]}"#,
     ])
     func rejectsInvalidJSON(text: String) {
-        #expect(scan(text) == nil)
+        #expect(validate(text) == nil)
     }
 
     @Test func findsSpecialCharactersAtEveryOffsetOfAWord() {
@@ -207,14 +225,14 @@ import Testing
         for before in 0..<20 {
             for after in 0..<12 {
                 let pad = { (k: Int) in String(repeating: "é", count: k / 2) + String(repeating: "x", count: k % 2) }
-                #expect(scan("{\"a\":\"\(pad(before))\\n\(pad(after))\"}") != nil)
-                #expect(scan("{\"a\":\"\(pad(before))\\\"\(pad(after))\",\"b\":1}") != nil)
-                #expect(scan("{\"a\":\"\(pad(before))\u{1}\(pad(after))\"}") == nil)
-                #expect(scan("{\"a\":\"\(pad(before))\u{1F}\(pad(after))\"}") == nil)
-                #expect(scan("{\"a\":\"\(pad(before))\u{7F}\(pad(after))\"}") != nil)
-                #expect(scan("{\"a\":\"\(pad(before))") == nil)
+                #expect(validate("{\"a\":\"\(pad(before))\\n\(pad(after))\"}") != nil)
+                #expect(validate("{\"a\":\"\(pad(before))\\\"\(pad(after))\",\"b\":1}") != nil)
+                #expect(validate("{\"a\":\"\(pad(before))\u{1}\(pad(after))\"}") == nil)
+                #expect(validate("{\"a\":\"\(pad(before))\u{1F}\(pad(after))\"}") == nil)
+                #expect(validate("{\"a\":\"\(pad(before))\u{7F}\(pad(after))\"}") != nil)
+                #expect(validate("{\"a\":\"\(pad(before))") == nil)
                 let bytes = Array("{\"did\":\"\(pad(before))\"}".utf8)
-                #expect(scan(bytes)?.did == 8..<(bytes.count - 2))
+                #expect(validate(bytes)?.did == 8..<(bytes.count - 2))
             }
         }
     }
@@ -227,37 +245,111 @@ import Testing
             // The top-level object is one level.
             "{\"a\":" + String(repeating: "[", count: levels - 1) + String(repeating: "]", count: levels - 1) + "}"
         }
-        #expect(scan(nested(limit)) != nil)
-        #expect(scan(nested(limit + 1)) == nil)
+        #expect(validate(nested(limit)) != nil)
+        #expect(validate(nested(limit + 1)) == nil)
         let objects = String(repeating: "{\"a\":", count: limit) + "1" + String(repeating: "}", count: limit)
-        #expect(scan(objects) != nil)
-        #expect(scan("{\"a\":" + objects + "}") == nil)
+        #expect(validate(objects) != nil)
+        #expect(validate("{\"a\":" + objects + "}") == nil)
     }
 
     @Test func survivesHundredThousandOpenBrackets() {
         let many = String(repeating: "[", count: 100_000)
-        #expect(scan(many) == nil)
-        #expect(scan("{\"a\":" + many) == nil)
-        #expect(scan("{\"a\":" + many + String(repeating: "]", count: 100_000) + "}") == nil)
-        #expect(scan(String(repeating: "{\"a\":", count: 100_000)) == nil)
+        #expect(validate(many) == nil)
+        #expect(validate("{\"a\":" + many) == nil)
+        #expect(validate("{\"a\":" + many + String(repeating: "]", count: 100_000) + "}") == nil)
+        #expect(validate(String(repeating: "{\"a\":", count: 100_000)) == nil)
     }
 
     /// Megabytes of input of each shape: a quadratic scanner would not finish within the limit.
     @Test(.timeLimit(.minutes(1))) func scansLargeInputsInLinearTime() throws {
         let members = "{" + (0..<30_000).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}"
-        #expect(scan(members) != nil)
+        #expect(validate(members) != nil)
 
         let longString = "{\"a\":\"" + String(repeating: "abcdefg\\n", count: 60_000) + "\"}"
-        #expect(scan(longString) != nil)
+        #expect(validate(longString) != nil)
 
         let deep = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
         let manyDeep = "{\"a\":[" + Array(repeating: deep, count: 500).joined(separator: ",") + "]}"
-        #expect(scan(manyDeep) != nil)
+        #expect(validate(manyDeep) != nil)
 
         let sample = try Self.readLines("sample-events.jsonl")[2]
         let bigRecord = Array(#"{"did":"x","commit":{"record":{"items":["#.utf8)
             + Array(repeating: sample + [UInt8(ascii: ",")], count: 500).joined() + Array("1]},\"rkey\":\"k\"}}".utf8)
-        let event = try #require(scan(bigRecord))
+        let event = try #require(validate(bigRecord))
         #expect(string(bigRecord, event.rkey) == "k")
+    }
+
+    // MARK: The tail's scan: the prefix, then the full scan
+
+    static let like = #"{"did":"did:plc:a","time_us":1779719009132431,"kind":"commit","commit":{"rev":"3r","operation":"create","collection":"app.bsky.feed.like","rkey":"3k","record":{"$type":"app.bsky.feed.like"},"cid":"bafy"}}"#
+
+    @Test func readsTheServersLayoutFromItsPrefix() throws {
+        let event = try #require(prefix(Self.like))
+        #expect(event == validate(Self.like))
+        let v2 = #"{"did":"did:plc:a","time_us":1779719009132431,"cursor":42,"kind":"identity","identity":{"did":"did:plc:a"}}"#
+        #expect(try #require(prefix(v2)).cursor == 42)
+        #expect(prefix(v2) == validate(v2))
+        let delete = #"{"did":"did:plc:a","time_us":7,"kind":"commit","commit":{"rev":"3r","operation":"delete","collection":"c","rkey":"k"}}"#
+        #expect(try #require(prefix(delete)).operation == .delete)
+        #expect(prefix(delete) == validate(delete))
+        let other = #"{"did":"did:plc:a","time_us":7,"kind":"sync","sync":{}}"#
+        #expect(try #require(prefix(other)).kind == .other)
+    }
+
+    /// Any other shape leaves the prefix path, and the full scan reads the same fields from it.
+    @Test(arguments: [
+        #"{ "did":"did:plc:a","time_us":1,"kind":"identity","identity":{}}"#,              // whitespace
+        #"{"did": "did:plc:a","time_us":1,"kind":"identity","identity":{}}"#,
+        #"{"time_us":1,"did":"did:plc:a","kind":"identity","identity":{}}"#,              // another order
+        #"{"did":"did:plc:a","kind":"identity","time_us":1,"identity":{}}"#,
+        #"{"did":"did:plc:\u0061","time_us":1,"kind":"identity","identity":{}}"#,          // an escape
+        #"{"did":"did:plc:a","time_us":1,"kind":"ident\u0069ty","identity":{}}"#,
+        #"{"did":"did:plc:a","time_us":01,"kind":"identity","identity":{}}"#,             // not plain integers
+        #"{"did":"did:plc:a","time_us":-1,"kind":"identity","identity":{}}"#,
+        #"{"did":"did:plc:a","time_us":1.5,"kind":"identity","identity":{}}"#,
+        #"{"did":"did:plc:a","time_us":1e6,"kind":"identity","identity":{}}"#,
+        #"{"did":"did:plc:a","time_us":1234567890123456789,"kind":"identity","identity":{}}"#,
+        #"{"did":"did:plc:a","time_us":1,"cursor":1.0,"kind":"identity","identity":{}}"#,
+        #"{"did":"did:plc:a","time_us":1,"kind":"commit","commit":{"operation":"create","rev":"r","collection":"c","rkey":"k"}}"#,
+        #"{"did":"did:plc:a","time_us":1,"kind":"commit","commit":{"rev":"r","operation":"create","collection":"c"}}"#,
+        #"{"did":"did:plc:a","time_us":1,"kind":"commit"}"#,                                // no commit object
+        #"{"did":"did:plc:a","time_us":1}"#,                                                // no kind
+        #"{"did":"did:plc:a","time_us":1,"kind":"identity","identity":{}} "#,             // space after the end
+    ])
+    func readsOtherShapesWithTheFullScan(_ text: String) throws {
+        #expect(prefix(text) == nil)
+        #expect(scan(text) == validate(text))
+    }
+
+    @Test func agreesWithTheFullScanOnEveryTruncationOfTheSamples() throws {
+        let lines = try Self.readLines("sample-events.jsonl") + Self.readLines("sample-events-v2-server-subscribe.jsonl")
+        for line in lines {
+            for cut in 0..<line.count {
+                let piece = Array(line[..<cut])
+                guard let fast = piece.withUnsafeBytes({ EventScanner.scanPrefix($0) }) else { continue }
+                // A cut that happens to end in `}` after a complete prefix: the fast path does not
+                // look further, so it reads what a whole event would give.
+                #expect(piece.last == UInt8(ascii: "}"))
+                #expect(fast == scan(line))
+            }
+        }
+    }
+
+    /// The price of reading only the prefix: what follows it is the server's to get right.
+    @Test func trustsTheServerForWhatFollowsThePrefix() {
+        let broken = #"{"did":"did:plc:a","time_us":1,"kind":"commit","commit":{"rev":"r","operation":"create","collection":"c","rkey":"k","record":{]}}"#
+        #expect(validate(broken) == nil)
+        #expect(scan(broken) != nil)
+        #expect(scan(#"{"did":"did:plc:a","time_us":1,"kind":"identity","identity":{"#) == nil)  // the last byte is checked
+    }
+
+    @Test func sendsLineBreaksThroughTheFullScanAndFlagsThem() throws {
+        let pretty = "{\n  \"did\": \"did:plc:a\",\n  \"time_us\": 5,\n  \"kind\": \"identity\",\n  \"identity\": {}\n}"
+        let event = try #require(scan(pretty))
+        #expect(event.hasLineBreaks)
+        #expect(event.timeUS == 5 && event.kind == .identity)
+        // Compact events have none; a raw line break inside a string is not JSON at all.
+        #expect(try #require(scan(Self.like)).hasLineBreaks == false)
+        #expect(scan("{\"did\":\"a\nb\",\"time_us\":1,\"kind\":\"identity\",\"identity\":{}}") == nil)
     }
 }

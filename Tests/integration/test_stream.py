@@ -79,3 +79,24 @@ def test_the_request_goes_to_the_subscribe_path_as_a_websocket_upgrade(jetstream
     assert headers["host"] == f"127.0.0.1:{server.port}"
     # Jetstream's own compression is zstd; permessage-deflate next to it is refused by v2 servers.
     assert "permessage-deflate" not in headers.get("sec-websocket-extensions", "")
+
+
+def test_an_event_over_several_lines_comes_out_on_one(jetstream, tail):
+    # Indented JSON is still one event: its line breaks (whitespace between tokens) become spaces.
+    flags = ("--generate", 20)
+    payloads = event_payloads(*flags)
+    server = jetstream(*flags, "--inject", "pretty:5", "--then-hold")
+    result = tail("--host", server.url, "--limit", 20)
+    expect_clean_exit(result)
+    pretty = json.dumps(json.loads(payloads[5]), indent=1, ensure_ascii=False).encode()
+    assert pretty.count(b"\n") > 3 and pretty in server.sent()
+    assert lines(result.stdout) == payloads[:5] + [pretty.replace(b"\n", b" ")] + payloads[6:]
+
+
+def test_a_text_message_that_is_not_json_is_skipped_and_reported(jetstream, tail):
+    flags = ("--generate", 20)
+    server = jetstream(*flags, "--inject", "notjson:7", "--then-hold")
+    result = tail("--host", server.url, "--limit", 20)
+    expect_clean_exit(result)
+    assert lines(result.stdout) == event_payloads(*flags)
+    assert b"not a JSON object (16 bytes), skipped" in result.stderr
