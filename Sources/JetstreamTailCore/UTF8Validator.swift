@@ -6,11 +6,11 @@
 /// unfinished sequence carries from one `feed` to the next. Feeding each piece as it arrives lets the
 /// reader fail as soon as the prefix can no longer become valid.
 ///
-/// Runs of ASCII are skipped 32 bytes at a time. Any other byte goes through a small state machine
-/// that keeps, besides the number of continuation bytes still owed, the range the next one must fall
-/// in. Narrowing that range right after the lead byte is what rejects overlong forms (E0 80..9F,
-/// F0 80..8F; C0 and C1 never lead), UTF-16 surrogates (ED A0..BF) and code points above U+10FFFF
-/// (F4 90..BF; F5..FF never lead).
+/// Runs of ASCII are skipped 64 bytes at a time, and a multi-byte character is checked whole: the
+/// range allowed for the byte after its lead is what rejects overlong forms (E0 80..9F, F0 80..8F;
+/// C0 and C1 never lead), UTF-16 surrogates (ED A0..BF) and code points above U+10FFFF (F4 90..BF;
+/// F5..FF never lead). Only a character split between chunks is finished byte by byte, with the
+/// number of continuation bytes still owed and the range the next one must fall in.
 public struct UTF8Validator: Sendable {
     /// Continuation bytes still expected for the sequence in progress (0 at a character boundary).
     private var owed: UInt8 = 0
@@ -29,61 +29,89 @@ public struct UTF8Validator: Sendable {
         guard !failed else { return false }
         guard let base = bytes.baseAddress else { return true }
         let count = bytes.count
-        var owed = self.owed, low = self.low, high = self.high
         var i = 0
-        while i < count {
-            if owed == 0 {
-                // ASCII fast path: 32 bytes at a time while none has its high bit set, then whole
-                // words, then skip to the first non-ASCII byte.
-                while i + 32 <= count {
-                    let a = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    let b = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
-                    let c = base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)
-                    let d = base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)
-                    if (a | b | c | d) & 0x8080_8080_8080_8080 != 0 { break }
-                    i += 32
+        // A sequence left unfinished by the previous chunk: its remaining bytes one at a time.
+        while owed > 0 {
+            guard i < count else { return true }
+            let next = base.load(fromByteOffset: i, as: UInt8.self)
+            guard next >= low && next <= high else { return fail() }
+            i += 1
+            owed -= 1
+            low = 0x80
+            high = 0xBF
+        }
+        ascii: while i < count {
+            // ASCII fast path: 64 bytes at a time (in 16-byte vectors) while none has its high
+            // bit set, then whole words, then single bytes.
+            while i + 64 <= count {
+                let a = base.loadUnaligned(fromByteOffset: i, as: SIMD2<UInt64>.self)
+                let b = base.loadUnaligned(fromByteOffset: i + 16, as: SIMD2<UInt64>.self)
+                let c = base.loadUnaligned(fromByteOffset: i + 32, as: SIMD2<UInt64>.self)
+                let d = base.loadUnaligned(fromByteOffset: i + 48, as: SIMD2<UInt64>.self)
+                let any = (a | b) | (c | d)
+                if (any[0] | any[1]) & 0x8080_8080_8080_8080 != 0 { break }
+                i += 64
+            }
+            while i + 8 <= count {
+                let highBits = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & 0x8080_8080_8080_8080
+                if highBits != 0 {
+                    i += highBits.trailingZeroBitCount / 8
+                    break
                 }
-                while i + 8 <= count {
-                    let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                    let highBits = word & 0x8080_8080_8080_8080
-                    if highBits != 0 {
-                        i += highBits.trailingZeroBitCount / 8
-                        break
-                    }
-                    i += 8
-                }
-                guard i < count else { break }
+                i += 8
+            }
+            while i < count, base.load(fromByteOffset: i, as: UInt8.self) < 0x80 { i += 1 }
+            // A run of multi-byte characters (text in most scripts, emoji), each checked whole,
+            // until the next ASCII byte sends us back to the fast path.
+            while i < count {
                 let lead = base.load(fromByteOffset: i, as: UInt8.self)
-                i += 1
+                // The range for the byte after the lead is what rejects overlong forms,
+                // surrogates and code points above U+10FFFF; the bytes after that need only be
+                // continuation bytes.
+                let length: Int, first: ClosedRange<UInt8>
                 switch lead {
-                case 0x00...0x7F: continue
-                case 0xC2...0xDF: owed = 1; low = 0x80; high = 0xBF
-                case 0xE0: owed = 2; low = 0xA0; high = 0xBF             // no overlong 3-byte forms
-                case 0xE1...0xEC, 0xEE, 0xEF: owed = 2; low = 0x80; high = 0xBF
-                case 0xED: owed = 2; low = 0x80; high = 0x9F             // no surrogates U+D800..DFFF
-                case 0xF0: owed = 3; low = 0x90; high = 0xBF             // no overlong 4-byte forms
-                case 0xF1...0xF3: owed = 3; low = 0x80; high = 0xBF
-                case 0xF4: owed = 3; low = 0x80; high = 0x8F             // nothing above U+10FFFF
-                default: // 0x80...0xC1 (stray continuation, overlong 2-byte), 0xF5...0xFF
-                    failed = true
-                    return false
+                case 0x00...0x7F: continue ascii
+                case 0xC2...0xDF: length = 2; first = 0x80...0xBF
+                case 0xE0: length = 3; first = 0xA0...0xBF                  // no overlong 3-byte forms
+                case 0xE1...0xEC, 0xEE, 0xEF: length = 3; first = 0x80...0xBF
+                case 0xED: length = 3; first = 0x80...0x9F                  // no surrogates U+D800..DFFF
+                case 0xF0: length = 4; first = 0x90...0xBF                  // no overlong 4-byte forms
+                case 0xF1...0xF3: length = 4; first = 0x80...0xBF
+                case 0xF4: length = 4; first = 0x80...0x8F                  // nothing above U+10FFFF
+                default: return fail()  // 0x80...0xC1 (stray continuation, overlong 2-byte), 0xF5...0xFF
                 }
-            } else {
-                let next = base.load(fromByteOffset: i, as: UInt8.self)
-                i += 1
-                guard next >= low && next <= high else {
-                    failed = true
-                    return false
+                guard i + length <= count else {
+                    // The chunk ends inside this character: check what is here, owe the rest.
+                    owed = UInt8(length - 1)
+                    low = first.lowerBound
+                    high = first.upperBound
+                    i += 1
+                    while i < count {
+                        let next = base.load(fromByteOffset: i, as: UInt8.self)
+                        guard next >= low && next <= high else { return fail() }
+                        i += 1
+                        owed -= 1
+                        low = 0x80
+                        high = 0xBF
+                    }
+                    return true
                 }
-                owed -= 1
-                low = 0x80
-                high = 0xBF
+                guard first.contains(base.load(fromByteOffset: i + 1, as: UInt8.self)) else { return fail() }
+                if length >= 3 {
+                    guard base.load(fromByteOffset: i + 2, as: UInt8.self) & 0xC0 == 0x80 else { return fail() }
+                    if length == 4 {
+                        guard base.load(fromByteOffset: i + 3, as: UInt8.self) & 0xC0 == 0x80 else { return fail() }
+                    }
+                }
+                i += length
             }
         }
-        self.owed = owed
-        self.low = low
-        self.high = high
         return true
+    }
+
+    private mutating func fail() -> Bool {
+        failed = true
+        return false
     }
 
     /// Whether `bytes` on their own are complete, valid UTF-8.

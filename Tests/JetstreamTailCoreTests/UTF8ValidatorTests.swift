@@ -82,8 +82,9 @@ import Testing
     }
 
     @Test func findsANonASCIIByteAtAnyPositionOfALongASCIIRun() {
-        for position in 0..<40 {
-            var bytes = [UInt8](repeating: 0x61, count: 40)
+        // Long enough for the 64-byte, the 8-byte and the single-byte steps.
+        for position in 0..<150 {
+            var bytes = [UInt8](repeating: 0x61, count: 150)
             bytes[position] = 0xFF
             #expect(!valid(bytes), "0xFF at \(position)")
             bytes[position] = 0xC3
@@ -105,5 +106,20 @@ import Testing
             if expected { validCount += 1 }
         }
         #expect(validCount > 100)
+    }
+
+    /// Every lead byte with every next byte, followed by continuation bytes, inside ASCII on both
+    /// sides and at both ends: the whole-character checks agree with the standard library.
+    @Test func agreesWithTheStandardLibraryOnEveryTwoBytePrefix() {
+        let padding = [UInt8](repeating: 0x61, count: 70)
+        for lead in 0...255 {
+            for next in 0...255 {
+                let core: [UInt8] = [UInt8(lead), UInt8(next), 0x80, 0x80]
+                for bytes in [core, padding + core, core + padding, padding + core + padding, [UInt8(lead), UInt8(next)]] {
+                    let expected = String(validating: bytes, as: UTF8.self) != nil
+                    if valid(bytes) != expected { Issue.record("\(bytes.prefix(80))"); return }
+                }
+            }
+        }
     }
 }
