@@ -51,11 +51,24 @@ public final class Batch {
         let n = line.count
         guard n < capacity - used else { return false }
         if n > 0 { memcpy(storage + used, line.baseAddress!, n) }
-        storage.storeBytes(of: 0x0A, toByteOffset: used + n, as: UInt8.self)
-        used += n + 1
+        commitLine(n, now: now)
+        return true
+    }
+
+    /// Room for one more line of up to `count` bytes plus its newline, to be filled in place (say,
+    /// by a decompressor) and then kept with `commitLine`; nil when it does not fit.
+    func reserve(_ count: Int) -> UnsafeMutableRawBufferPointer? {
+        guard count < capacity - used else { return nil }
+        return UnsafeMutableRawBufferPointer(start: storage + used, count: count)
+    }
+
+    /// Keeps the `count` bytes just written into the space from `reserve` as a line.
+    @inline(__always)
+    func commitLine(_ count: Int, now: UInt64) {
+        storage.storeBytes(of: 0x0A, toByteOffset: used + count, as: UInt8.self)
+        used += count + 1
         if events == 0 { openedAt = now }
         events += 1
-        return true
     }
 
     /// Turns the raw line breaks of the last line (all whitespace in a validated event) into

@@ -337,9 +337,11 @@ public final class Tailer {
         }
     }
 
-    /// Counts, checks and queues one event; throws `Ending.finished` at `--limit`.
+    /// Counts, checks and queues one event; throws `Ending.finished` at `--limit`. `inBatch` says
+    /// the payload was decompressed straight into the batch's free space (`Batch.reserve`), so
+    /// keeping it takes no copy.
     @inline(__always)
-    private func accept(_ payload: UnsafeRawBufferPointer, endpointIndex: Int) throws {
+    private func accept(_ payload: UnsafeRawBufferPointer, inBatch: Bool = false, endpointIndex: Int) throws {
         stats.eventsReceived &+= 1
         stats.bytesReceived &+= UInt64(payload.count)
         guard let event = EventScanner.scan(payload) else {
@@ -363,7 +365,9 @@ public final class Tailer {
         // Events left out by --kind/--operation still count as activity and move the resume
         // point (above), but are not written.
         if !filter.passesEverything, !filter.matches(event) { return }
-        if !batch.append(payload, now: now) {
+        if inBatch {
+            batch.commitLine(payload.count, now: now)
+        } else if !batch.append(payload, now: now) {
             // A stop while waiting here leaves this event unwritten though the tracker has it.
             admittedUnwritten = true
             try publishOrThrow()
@@ -386,10 +390,24 @@ public final class Tailer {
             return
         }
         stats.compressedBytes &+= UInt64(frame.count)
+        // Straight into the batch when the frame declares a size that may be accepted (Jetstream's
+        // always do), so the event is not copied again; otherwise into the scratch buffer.
+        var output = inflated
+        var inBatch = false
+        if let size = ZstdDecoder.declaredSize(frame), size <= config.maxMessageSize {
+            if batch.reserve(size) == nil {
+                try publishOrThrow()
+                batch = queue.emptyBatch(minimum: size + 1)
+            }
+            if let room = batch.reserve(size) {
+                output = room
+                inBatch = true
+            }
+        }
         let n: Int
         do {
-            n = try decoder.decompress(frame, into: inflated)
-        } catch let error as DecompressionError {
+            n = try Self.inflate(frame, into: output, with: decoder, declaredSize: inBatch)
+        } catch {
             if case .dictionaryMismatch = error { throw Ending.fatal(error.description) }
             stats.eventsReceived &+= 1
             stats.rejected &+= 1
@@ -400,13 +418,24 @@ public final class Tailer {
             }
             return
         }
-        let event = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(inflated)[..<n])
+        let event = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[..<n])
         guard UTF8Validator.isValid(event) else {
             stats.eventsReceived &+= 1
             reject("decompressed message is not valid UTF-8 (\(n) bytes), skipped")
             return
         }
-        try accept(event, endpointIndex: endpointIndex)
+        try accept(event, inBatch: inBatch, endpointIndex: endpointIndex)
+    }
+
+    /// `decoder.decompress`; when `output` was sized by the frame's own header, running out of
+    /// it means the header lied, which is corruption, not an event over the size limit.
+    private static func inflate(_ frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+                                with decoder: ZstdDecoder, declaredSize: Bool) throws(DecompressionError) -> Int {
+        do {
+            return try decoder.decompress(frame, into: output)
+        } catch .tooLarge where declaredSize {
+            throw .corrupt(reason: "the zstd frame holds more than the \(output.count) bytes its header declares")
+        }
     }
 
     private static func kindOf(_ error: DecompressionError) -> String {

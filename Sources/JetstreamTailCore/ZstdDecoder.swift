@@ -86,6 +86,17 @@ public final class ZstdDecoder {
         return written
     }
 
+    /// The decompressed size a frame declares in its header (Jetstream's encoder always writes it),
+    /// or nil when it does not say or is not a frame. Only a hint for where to decompress:
+    /// `decompress` still holds the frame to it.
+    public static func declaredSize(_ frame: UnsafeRawBufferPointer) -> Int? {
+        guard let source = frame.baseAddress, frame.count >= 4 else { return nil }
+        let size = ZSTD_getFrameContentSize(source, frame.count)
+        // ZSTD_CONTENTSIZE_UNKNOWN and ZSTD_CONTENTSIZE_ERROR are the two largest values.
+        guard size < UInt64.max - 1, size <= UInt64(Int.max) else { return nil }
+        return Int(size)
+    }
+
     /// Maps a libzstd error code onto the rule it broke.
     private static func error(_ code: Int, cap: Int, frameDictionary: UInt32, loaded: UInt32) -> DecompressionError {
         switch ZSTD_getErrorCode(code) {

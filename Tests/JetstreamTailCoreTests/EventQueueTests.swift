@@ -30,6 +30,22 @@ import Glibc
         }
     }
 
+    @Test func batchLinesWrittenInPlaceAreKeptOnlyWhenCommitted() throws {
+        let b = Batch(capacity: 16)
+        #expect(b.reserve(16) == nil)  // no room left for the newline
+        let room = try #require(b.reserve(5))
+        room.copyBytes(from: Array("hello".utf8))
+        #expect(b.events == 0 && b.bytes.isEmpty)  // written but not kept: the next line overwrites it
+        b.commitLine(2, now: 3)
+        #expect(Array(b.bytes) == Array("he\n".utf8))
+        #expect(b.events == 1)
+        let next = try #require(b.reserve(4))
+        next.copyBytes(from: Array("a\nb}".utf8))
+        b.commitLine(4, now: 4)
+        b.joinLastLine(length: 4)
+        #expect(Array(b.bytes) == Array("he\na b}\n".utf8))
+    }
+
     @Test func dropPolicyDiscardsTheOldestAndCountsThem() {
         let q = BatchQueue(maxEvents: 3, maxBytes: 1 << 20, policy: .drop)
         #expect(q.push(batch(q, ["1", "2"]), deadline: .never) == .queued(dropped: 0))
