@@ -27,8 +27,11 @@ public final class CurlTransport: Transport {
         }
     }
 
-    /// Calls `curl_global_init` once; it is not thread-safe, so the program does this at start-up
-    /// before any other thread exists.
+    /// Calls `curl_global_init` once. Before libcurl 7.84 it is not thread-safe and must run
+    /// before any other thread exists, so the program calls this at start-up when it will connect
+    /// over `wss://`, the one use of libcurl after the writer thread starts; HTTPS fetches happen
+    /// before that. A `ws://` run never initialises libcurl: `curl_global_init` sets up OpenSSL,
+    /// about 2 MB resident that such a run has no use for.
     public static func globalInit() {
         _ = curlGlobal
     }

@@ -44,7 +44,8 @@ case .completions(let shell):
     exit(ExitStatus.success.rawValue)
 case .run(var config):
     installSignalHandlers()
-    CurlTransport.globalInit()
+    // Before any thread starts (see `globalInit`); HTTPS fetches initialise libcurl themselves.
+    if config.endpoints.contains(where: { $0.scheme == .wss }) { CurlTransport.globalInit() }
     if !config.handles.isEmpty {
         do throws(HandleResolutionError) {
             config.wantedDids = try HandleResolver.resolveHandles(config, using: FetchGetter(config))
