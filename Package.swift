@@ -9,10 +9,11 @@ let package = Package(
     ],
     targets: [
         // The C fence: libcurl's variadic setopt/getinfo and libzstd, behind typed inline shims.
+        // libzstd is linked; libcurl is not (no pkgConfig, whose flags say -lcurl): its headers
+        // give the types, and the library is loaded with dlopen only when needed (CurlLibrary).
         .systemLibrary(
             name: "CLibs",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev", "libzstd-dev", "pkg-config"])]
+            providers: [.apt(["libcurl4-openssl-dev", "libzstd-dev"])]
         ),
         .target(name: "JetstreamTailCore", dependencies: ["CLibs"]),
         // The Swift runtime linked in, in every build, so what is measured is what Scripts/install
