@@ -31,6 +31,14 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
+// _StringProcessing (the regex engine) is not imported implicitly into the tool's own code: linked
+// statically it would add about 1 MB resident to every run. StringSearch.swift has what is used.
+for target in package.targets where ["JetstreamTailCore", "jetstream-tail"].contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"]),
+    ]
+}
+
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
