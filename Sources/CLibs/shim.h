@@ -1,41 +1,85 @@
 // Typed, non-variadic wrappers for the few C calls Swift cannot import directly.
 // libcurl's curl_easy_setopt and curl_easy_getinfo are variadic; each wrapper fixes one argument type.
+//
+// libcurl is not linked: it is loaded with dlopen on first use (CurlLibrary.swift), because loading
+// it maps about 40 libraries (OpenSSL, GnuTLS, Kerberos, LDAP, ...), some 6 MB resident, that a
+// ws:// run never uses. Its functions are called through the table below, whose field types are
+// taken from curl.h's own prototypes, so a mismatch cannot compile.
 #ifndef JT_SHIM_H
 #define JT_SHIM_H
 
+#include <dlfcn.h>
+#include <stddef.h>
 #include <curl/curl.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
-static inline CURLcode jt_curl_setopt_long(CURL *handle, CURLoption option, long value) {
-    return curl_easy_setopt(handle, option, value);
+// The libcurl functions the tool uses.
+struct jt_curl {
+    __typeof__(&curl_global_init) global_init;
+    __typeof__(&curl_easy_init) easy_init;
+    __typeof__(&curl_easy_perform) easy_perform;
+    __typeof__(&curl_easy_send) easy_send;
+    __typeof__(&curl_easy_recv) easy_recv;
+    __typeof__(&curl_easy_cleanup) easy_cleanup;
+    __typeof__(&curl_easy_strerror) easy_strerror;
+    __typeof__(&curl_slist_append) slist_append;
+    __typeof__(&curl_slist_free_all) slist_free_all;
+    __typeof__(&curl_easy_setopt) easy_setopt;   // variadic: called through the wrappers below
+    __typeof__(&curl_easy_getinfo) easy_getinfo; // variadic: likewise
+};
+
+// Loads libcurl (soname libcurl.so.4, the ABI since 2006) and fills `api`. Returns NULL, or
+// dlerror's text when the library or one of its functions is missing. The handle is never closed.
+static inline const char *jt_curl_load(struct jt_curl *api) {
+    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) return dlerror();
+#define JT_CURL_SYMBOL(field, name) \
+    if (!(*(void **)&api->field = dlsym(lib, name))) return dlerror();
+    JT_CURL_SYMBOL(global_init, "curl_global_init")
+    JT_CURL_SYMBOL(easy_init, "curl_easy_init")
+    JT_CURL_SYMBOL(easy_perform, "curl_easy_perform")
+    JT_CURL_SYMBOL(easy_send, "curl_easy_send")
+    JT_CURL_SYMBOL(easy_recv, "curl_easy_recv")
+    JT_CURL_SYMBOL(easy_cleanup, "curl_easy_cleanup")
+    JT_CURL_SYMBOL(easy_strerror, "curl_easy_strerror")
+    JT_CURL_SYMBOL(slist_append, "curl_slist_append")
+    JT_CURL_SYMBOL(slist_free_all, "curl_slist_free_all")
+    JT_CURL_SYMBOL(easy_setopt, "curl_easy_setopt")
+    JT_CURL_SYMBOL(easy_getinfo, "curl_easy_getinfo")
+#undef JT_CURL_SYMBOL
+    return NULL;
 }
 
-static inline CURLcode jt_curl_setopt_str(CURL *handle, CURLoption option, const char *value) {
-    return curl_easy_setopt(handle, option, value);
+static inline CURLcode jt_curl_setopt_long(const struct jt_curl *api, CURL *handle, CURLoption option, long value) {
+    return api->easy_setopt(handle, option, value);
 }
 
-static inline CURLcode jt_curl_setopt_ptr(CURL *handle, CURLoption option, void *value) {
-    return curl_easy_setopt(handle, option, value);
+static inline CURLcode jt_curl_setopt_str(const struct jt_curl *api, CURL *handle, CURLoption option, const char *value) {
+    return api->easy_setopt(handle, option, value);
+}
+
+static inline CURLcode jt_curl_setopt_ptr(const struct jt_curl *api, CURL *handle, CURLoption option, void *value) {
+    return api->easy_setopt(handle, option, value);
 }
 
 // The body callback and its context pointer, set together.
 typedef size_t (*jt_curl_write_callback)(char *data, size_t size, size_t count, void *context);
-static inline CURLcode jt_curl_setopt_write(CURL *handle, jt_curl_write_callback callback, void *context) {
-    CURLcode rc = curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
-    return rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_WRITEDATA, context);
+static inline CURLcode jt_curl_setopt_write(const struct jt_curl *api, CURL *handle, jt_curl_write_callback callback, void *context) {
+    CURLcode rc = api->easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
+    return rc != CURLE_OK ? rc : api->easy_setopt(handle, CURLOPT_WRITEDATA, context);
 }
 
-static inline CURLcode jt_curl_getinfo_str(CURL *handle, CURLINFO info, const char **value) {
-    return curl_easy_getinfo(handle, info, value);
+static inline CURLcode jt_curl_getinfo_str(const struct jt_curl *api, CURL *handle, CURLINFO info, const char **value) {
+    return api->easy_getinfo(handle, info, value);
 }
 
-static inline CURLcode jt_curl_getinfo_socket(CURL *handle, curl_socket_t *socket) {
-    return curl_easy_getinfo(handle, CURLINFO_ACTIVESOCKET, socket);
+static inline CURLcode jt_curl_getinfo_socket(const struct jt_curl *api, CURL *handle, curl_socket_t *socket) {
+    return api->easy_getinfo(handle, CURLINFO_ACTIVESOCKET, socket);
 }
 
-static inline CURLcode jt_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
-    return curl_easy_getinfo(handle, info, value);
+static inline CURLcode jt_curl_getinfo_long(const struct jt_curl *api, CURL *handle, CURLINFO info, long *value) {
+    return api->easy_getinfo(handle, info, value);
 }
 
 #endif

@@ -12,6 +12,7 @@ import Musl
 /// The rule that matters: TLS can hold decrypted bytes that `poll(2)` cannot see, so `receive`
 /// always asks `curl_easy_recv` first and waits on the socket only after it answered `CURLE_AGAIN`.
 public final class CurlTransport: Transport {
+    private let api: UnsafePointer<jt_curl>
     private var handle: UnsafeMutableRawPointer?
     private var socket: Int32 = -1
     /// libcurl writes its detailed error text here (`CURLOPT_ERRORBUFFER`); it must outlive the handle.
@@ -27,20 +28,24 @@ public final class CurlTransport: Transport {
         }
     }
 
-    /// Calls `curl_global_init` once; it is not thread-safe, so the program does this at start-up
-    /// before any other thread exists.
-    public static func globalInit() {
-        _ = curlGlobal
+    /// Loads libcurl and calls `curl_global_init` once (`CurlLibrary`); nil on success. Before
+    /// libcurl 7.84 the global init is not thread-safe and must run before any other thread
+    /// exists, so the program calls this at start-up when it will connect over `wss://`, the one
+    /// use of libcurl after the writer thread starts; HTTPS fetches happen before that and load
+    /// it themselves. A `ws://` run never loads libcurl.
+    @discardableResult
+    public static func globalInit() -> CurlLoadError? {
+        CurlLibrary.load()
     }
-
-    private static let curlGlobal: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     /// Connects and completes the TLS handshake with `host`:`port` before `deadline`.
     public init(host: String, port: Int, options: Options, deadline: Deadline) throws(TransportError) {
-        Self.globalInit()
+        do { api = try CurlLibrary.functions() } catch {
+            throw .tls(reason: error.description, verification: false)
+        }
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        guard let h = curl_easy_init() else {
+        guard let h = api.pointee.easy_init() else {
             errorBuffer.deallocate()
             throw .tls(reason: "libcurl could not create a handle", verification: false)
         }
@@ -65,14 +70,14 @@ public final class CurlTransport: Transport {
             close()
             throw error
         }
-        let rc = curl_easy_perform(h)
+        let rc = api.pointee.easy_perform(h)
         guard rc == CURLE_OK else {
             let failure = classify(rc, host: host, port: port)
             close()
             throw failure
         }
         var s: curl_socket_t = -1
-        guard jt_curl_getinfo_socket(h, &s) == CURLE_OK, s >= 0 else {
+        guard jt_curl_getinfo_socket(api, h, &s) == CURLE_OK, s >= 0 else {
             close()
             throw .tls(reason: "libcurl gave no socket for the connection", verification: false)
         }
@@ -89,7 +94,7 @@ public final class CurlTransport: Transport {
         var offset = 0
         while offset < bytes.count {
             var sent = 0
-            let rc = curl_easy_send(h, bytes.baseAddress! + offset, bytes.count - offset, &sent)
+            let rc = api.pointee.easy_send(h, bytes.baseAddress! + offset, bytes.count - offset, &sent)
             if rc == CURLE_OK { offset += sent; continue }
             if rc == CURLE_AGAIN {
                 if try !SocketPoll.wait(fd: socket, events: Int16(POLLOUT), deadline: deadline) { throw .sendTimeout }
@@ -103,7 +108,7 @@ public final class CurlTransport: Transport {
         guard let h = handle else { throw .io(call: "curl_easy_recv", reason: "connection closed") }
         while true {
             var got = 0
-            let rc = curl_easy_recv(h, buffer.baseAddress, buffer.count, &got)
+            let rc = api.pointee.easy_recv(h, buffer.baseAddress, buffer.count, &got)
             if rc == CURLE_OK { return got }
             if rc == CURLE_AGAIN {
                 if try !SocketPoll.wait(fd: socket, events: Int16(POLLIN), deadline: deadline) { return nil }
@@ -115,7 +120,7 @@ public final class CurlTransport: Transport {
 
     public func close() {
         if let h = handle {
-            curl_easy_cleanup(h)
+            api.pointee.easy_cleanup(h)
             handle = nil
             socket = -1
         }
@@ -126,7 +131,7 @@ public final class CurlTransport: Transport {
     private func message(_ rc: CURLcode) -> String {
         let detail = String(cString: errorBuffer)
         errorBuffer[0] = 0
-        return detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail
+        return detail.isEmpty ? api.pointee.message(rc) : detail
     }
 
     /// Maps a failed `curl_easy_perform` onto the transport's error cases.
@@ -150,18 +155,18 @@ public final class CurlTransport: Transport {
     // MARK: - Options (the typed shims in CLibs/shim.h stand in for variadic curl_easy_setopt)
 
     private func set(_ h: UnsafeMutableRawPointer, _ option: CURLoption, _ value: Int) throws(TransportError) {
-        let rc = jt_curl_setopt_long(h, option, value)
-        if rc != CURLE_OK { throw .tls(reason: "curl_easy_setopt(\(option.rawValue)): \(String(cString: curl_easy_strerror(rc)))", verification: false) }
+        let rc = jt_curl_setopt_long(api, h, option, value)
+        if rc != CURLE_OK { throw .tls(reason: "curl_easy_setopt(\(option.rawValue)): \(api.pointee.message(rc))", verification: false) }
     }
 
     private func set(_ h: UnsafeMutableRawPointer, _ option: CURLoption, _ value: String) throws(TransportError) {
-        let rc = jt_curl_setopt_str(h, option, value)
-        if rc != CURLE_OK { throw .tls(reason: "curl_easy_setopt(\(option.rawValue)): \(String(cString: curl_easy_strerror(rc)))", verification: false) }
+        let rc = jt_curl_setopt_str(api, h, option, value)
+        if rc != CURLE_OK { throw .tls(reason: "curl_easy_setopt(\(option.rawValue)): \(api.pointee.message(rc))", verification: false) }
     }
 
     private func set(_ h: UnsafeMutableRawPointer, _ option: CURLoption, pointer: UnsafeMutableRawPointer) throws(TransportError) {
-        let rc = jt_curl_setopt_ptr(h, option, pointer)
-        if rc != CURLE_OK { throw .tls(reason: "curl_easy_setopt(\(option.rawValue)): \(String(cString: curl_easy_strerror(rc)))", verification: false) }
+        let rc = jt_curl_setopt_ptr(api, h, option, pointer)
+        if rc != CURLE_OK { throw .tls(reason: "curl_easy_setopt(\(option.rawValue)): \(api.pointee.message(rc))", verification: false) }
     }
 }
 

@@ -55,57 +55,58 @@ public enum HTTPFetch {
         let lower = request.url.lowercased()
         let secure = lower.hasPrefix("https://")
         guard secure || lower.hasPrefix("http://") else { throw .unsupportedURL(request.url) }
-        CurlTransport.globalInit()
-        guard let handle = curl_easy_init() else { throw .setup(reason: "libcurl could not create a handle") }
+        let api: UnsafePointer<jt_curl>
+        do { api = try CurlLibrary.functions() } catch { throw .setup(reason: error.description) }
+        guard let handle = api.pointee.easy_init() else { throw .setup(reason: "libcurl could not create a handle") }
         let errorText = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorText.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var headers: UnsafeMutablePointer<curl_slist>? = nil
         let sink = BodySink(limit: request.maxBodySize)
         defer {
-            curl_easy_cleanup(handle)
-            curl_slist_free_all(headers)
+            api.pointee.easy_cleanup(handle)
+            api.pointee.slist_free_all(headers)
             errorText.deallocate()
         }
 
-        try set(handle, CURLOPT_ERRORBUFFER, pointer: errorText)
-        try set(handle, CURLOPT_URL, request.url)
-        try set(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-        try set(handle, CURLOPT_REDIR_PROTOCOLS_STR, secure ? "https" : "http,https")
-        try set(handle, CURLOPT_FOLLOWLOCATION, 1)
-        try set(handle, CURLOPT_MAXREDIRS, request.maxRedirects)
-        try set(handle, CURLOPT_NOSIGNAL, 1)
-        try set(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout))
-        try set(handle, CURLOPT_TIMEOUT_MS, milliseconds(request.totalTimeout))
-        try set(handle, CURLOPT_USERAGENT, JetstreamTail.userAgent)
+        try set(api, handle, CURLOPT_ERRORBUFFER, pointer: errorText)
+        try set(api, handle, CURLOPT_URL, request.url)
+        try set(api, handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        try set(api, handle, CURLOPT_REDIR_PROTOCOLS_STR, secure ? "https" : "http,https")
+        try set(api, handle, CURLOPT_FOLLOWLOCATION, 1)
+        try set(api, handle, CURLOPT_MAXREDIRS, request.maxRedirects)
+        try set(api, handle, CURLOPT_NOSIGNAL, 1)
+        try set(api, handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout))
+        try set(api, handle, CURLOPT_TIMEOUT_MS, milliseconds(request.totalTimeout))
+        try set(api, handle, CURLOPT_USERAGENT, JetstreamTail.userAgent)
         // Refuses early when the server declares a larger body; the write callback catches the rest.
-        try set(handle, CURLOPT_MAXFILESIZE, request.maxBodySize)
-        if let ca = request.tls.caCertPath { try set(handle, CURLOPT_CAINFO, ca) }
+        try set(api, handle, CURLOPT_MAXFILESIZE, request.maxBodySize)
+        if let ca = request.tls.caCertPath { try set(api, handle, CURLOPT_CAINFO, ca) }
         if request.tls.insecure {
-            try set(handle, CURLOPT_SSL_VERIFYPEER, 0)
-            try set(handle, CURLOPT_SSL_VERIFYHOST, 0)
+            try set(api, handle, CURLOPT_SSL_VERIFYPEER, 0)
+            try set(api, handle, CURLOPT_SSL_VERIFYHOST, 0)
         }
         if let accept = request.accept {
-            guard let list = curl_slist_append(nil, "Accept: \(accept)") else { throw .setup(reason: "out of memory") }
+            guard let list = api.pointee.slist_append(nil, "Accept: \(accept)") else { throw .setup(reason: "out of memory") }
             headers = list
-            try set(handle, CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(list))
+            try set(api, handle, CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(list))
         }
         // The callback cannot capture: the sink travels as the context pointer, alive for the call.
-        let rc = jt_curl_setopt_write(handle, { data, size, count, context in
+        let rc = jt_curl_setopt_write(api, handle, { data, size, count, context in
             let sink = Unmanaged<BodySink>.fromOpaque(context!).takeUnretainedValue()
             return sink.append(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
         }, Unmanaged.passUnretained(sink).toOpaque())
-        guard rc == CURLE_OK else { throw .setup(reason: String(cString: curl_easy_strerror(rc))) }
+        guard rc == CURLE_OK else { throw .setup(reason: api.pointee.message(rc)) }
 
-        let result = withExtendedLifetime(sink) { curl_easy_perform(handle) }
+        let result = withExtendedLifetime(sink) { api.pointee.easy_perform(handle) }
         guard result == CURLE_OK else {
             let detail = String(cString: errorText)
-            throw classify(result, detail: detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail,
+            throw classify(result, detail: detail.isEmpty ? api.pointee.message(result) : detail,
                            request: request, bodyTooLarge: sink.exceeded)
         }
         var status = 0
-        _ = jt_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        _ = jt_curl_getinfo_long(api, handle, CURLINFO_RESPONSE_CODE, &status)
         var effective: UnsafePointer<CChar>? = nil
-        _ = jt_curl_getinfo_str(handle, CURLINFO_EFFECTIVE_URL, &effective)
+        _ = jt_curl_getinfo_str(api, handle, CURLINFO_EFFECTIVE_URL, &effective)
         return Response(status: status, body: sink.body, url: effective.map { String(cString: $0) } ?? request.url)
     }
 
@@ -157,20 +158,20 @@ public enum HTTPFetch {
 
     // MARK: - Options (the typed shims in CLibs/shim.h stand in for variadic curl_easy_setopt)
 
-    private static func set(_ h: UnsafeMutableRawPointer, _ option: CURLoption, _ value: Int) throws(HTTPFetchError) {
-        try check(jt_curl_setopt_long(h, option, value), option)
+    private static func set(_ api: UnsafePointer<jt_curl>, _ h: UnsafeMutableRawPointer, _ option: CURLoption, _ value: Int) throws(HTTPFetchError) {
+        try check(api, jt_curl_setopt_long(api, h, option, value), option)
     }
 
-    private static func set(_ h: UnsafeMutableRawPointer, _ option: CURLoption, _ value: String) throws(HTTPFetchError) {
-        try check(jt_curl_setopt_str(h, option, value), option)
+    private static func set(_ api: UnsafePointer<jt_curl>, _ h: UnsafeMutableRawPointer, _ option: CURLoption, _ value: String) throws(HTTPFetchError) {
+        try check(api, jt_curl_setopt_str(api, h, option, value), option)
     }
 
-    private static func set(_ h: UnsafeMutableRawPointer, _ option: CURLoption, pointer: UnsafeMutableRawPointer) throws(HTTPFetchError) {
-        try check(jt_curl_setopt_ptr(h, option, pointer), option)
+    private static func set(_ api: UnsafePointer<jt_curl>, _ h: UnsafeMutableRawPointer, _ option: CURLoption, pointer: UnsafeMutableRawPointer) throws(HTTPFetchError) {
+        try check(api, jt_curl_setopt_ptr(api, h, option, pointer), option)
     }
 
-    private static func check(_ rc: CURLcode, _ option: CURLoption) throws(HTTPFetchError) {
-        if rc != CURLE_OK { throw .setup(reason: "curl_easy_setopt(\(option.rawValue)): \(String(cString: curl_easy_strerror(rc)))") }
+    private static func check(_ api: UnsafePointer<jt_curl>, _ rc: CURLcode, _ option: CURLoption) throws(HTTPFetchError) {
+        if rc != CURLE_OK { throw .setup(reason: "curl_easy_setopt(\(option.rawValue)): \(api.pointee.message(rc))") }
     }
 }
 

@@ -44,7 +44,11 @@ case .completions(let shell):
     exit(ExitStatus.success.rawValue)
 case .run(var config):
     installSignalHandlers()
-    CurlTransport.globalInit()
+    // Before any thread starts (see `globalInit`); HTTPS fetches load libcurl themselves.
+    if config.endpoints.contains(where: { $0.scheme == .wss }), let failure = CurlTransport.globalInit() {
+        diagnostics.error(failure.description)
+        exit(ExitStatus.failure.rawValue)
+    }
     if !config.handles.isEmpty {
         do throws(HandleResolutionError) {
             config.wantedDids = try HandleResolver.resolveHandles(config, using: FetchGetter(config))

@@ -64,6 +64,14 @@ private func readError(_ path: String, limit: Int) -> FileError? {
         #expect(readError(path, limit: 99) == .tooLarge(limit: 99))
     }
 
+    @Test func readsAFileWhoseSizeStatDoesNotKnow() throws {
+        // /proc files are regular with st_size 0: the buffer grows as the bytes come.
+        let status = try FileIO.read("/proc/self/status", limit: 1 << 20)
+        #expect(status.count > 100)
+        #expect(String(decoding: status, as: UTF8.self).hasPrefix("Name:"))
+        #expect(readError("/proc/self/status", limit: 10) == .tooLarge(limit: 10))
+    }
+
     @Test func readFailuresNameTheSystemError() throws {
         let dir = try TemporaryDirectory()
         let missing = readError(dir.path + "/missing", limit: 10)
