@@ -109,8 +109,10 @@ public struct StreamConfig: Sendable, Equatable {
     // The queue between the socket reader and the stdout writer.
     /// Most events queued for stdout.
     public var bufferEvents: Int = 50_000
-    /// Most bytes queued for stdout.
-    public var bufferBytes: Int = 16 << 20
+    /// Most bytes queued for stdout. Together with the kernel's socket buffer, 4 MiB carries
+    /// seconds of the live firehose through a stall of stdout, and it bounds what a backfill, whose
+    /// reader always runs ahead of the writer, keeps in memory.
+    public var bufferBytes: Int = 4 << 20
     /// What a full queue does to the reader.
     public var onFull: OverflowPolicy = .block
     /// With `--on-full drop`, warn once this many events wait in the queue.
