@@ -137,26 +137,35 @@ private struct PrefixScanner {
             guard let cursor = integer() else { return nil }
             event.cursor = cursor
         }
-        guard literal(",\"kind\":\""), let kind = plainString() else { return nil }
-        switch kind.count {
-        case 6 where matches(kind, "commit"): event.kind = .commit
-        case 8 where matches(kind, "identity"): event.kind = .identity
-        case 7 where matches(kind, "account"): event.kind = .account
-        default: event.kind = .other
+        guard literal(",\"kind\":\"") else { return nil }
+        // The common values are matched together with what follows them.
+        guard literal("commit\",\"commit\":{\"rev\":\"") else {
+            guard let kind = plainString() else { return nil }
+            switch kind.count {
+            case 8 where matches(kind, "identity"): event.kind = .identity
+            case 7 where matches(kind, "account"): event.kind = .account
+            case 6 where matches(kind, "commit"): return nil  // a commit laid out otherwise
+            default: event.kind = .other
+            }
+            return event
         }
-        guard event.kind == .commit else { return event }
-        guard literal("\",\"commit\":{\"rev\":\""), let rev = plainString(),
-              literal("\",\"operation\":\""), let operation = plainString(),
-              literal("\",\"collection\":\""), let collection = plainString(),
-              literal("\",\"rkey\":\""), let rkey = plainString(),
+        event.kind = .commit
+        guard let rev = plainString(), literal("\",\"operation\":\"") else { return nil }
+        if literal("create\",\"collection\":\"") {
+            event.operation = .create
+        } else if literal("delete\",\"collection\":\"") {
+            event.operation = .delete
+        } else if literal("update\",\"collection\":\"") {
+            event.operation = .update
+        } else {
+            guard plainString() != nil, literal("\",\"collection\":\"") else { return nil }
+            event.operation = .other
+        }
+        guard let collection = plainString(), literal("\",\"rkey\":\""), let rkey = plainString(),
               i + 1 < n, byte(i + 1) == UInt8(ascii: ",") || byte(i + 1) == UInt8(ascii: "}") else { return nil }
         event.rev = rev
         event.collection = collection
         event.rkey = rkey
-        event.operation = operation.count != 6 ? .other
-            : matches(operation, "create") ? .create
-            : matches(operation, "update") ? .update
-            : matches(operation, "delete") ? .delete : .other
         return event
     }
 

@@ -292,6 +292,12 @@ import Testing
         let delete = #"{"did":"did:plc:a","time_us":7,"kind":"commit","commit":{"rev":"3r","operation":"delete","collection":"c","rkey":"k"}}"#
         #expect(try #require(prefix(delete)).operation == .delete)
         #expect(prefix(delete) == validate(delete))
+        for (operation, expected) in [("update", CommitOperation.update), ("undo", .other), ("", .other)] {
+            let text = #"{"did":"did:plc:a","time_us":7,"kind":"commit","commit":{"rev":"3r","operation":""#
+                + operation + #"","collection":"c","rkey":"k","record":{}}}"#
+            #expect(try #require(prefix(text)).operation == expected)
+            #expect(prefix(text) == validate(text))
+        }
         let other = #"{"did":"did:plc:a","time_us":7,"kind":"sync","sync":{}}"#
         #expect(try #require(prefix(other)).kind == .other)
     }
