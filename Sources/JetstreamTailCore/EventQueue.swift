@@ -134,7 +134,11 @@ public final class BatchQueue: @unchecked Sendable {
     /// Most events in one batch. Batches are a quarter of the limits at most, so that the queue
     /// really holds what `--buffer` and `--buffer-bytes` say, not one oversized batch.
     public let batchEvents: Int
-    private static let poolLimit = 4
+    /// Most empty batches kept for reuse: as many as the queue can hold (up to 16 MiB of them), so
+    /// a queue that fills and drains over and over reuses its memory instead of returning it to
+    /// the system and faulting it in again; what the pool keeps never exceeds what the queue
+    /// could hold anyway.
+    private let poolLimit: Int
 
     public init(maxEvents: Int, maxBytes: Int, policy: OverflowPolicy, batchCapacity: Int = 256 * 1024) {
         self.maxEvents = max(1, maxEvents)
@@ -142,6 +146,7 @@ public final class BatchQueue: @unchecked Sendable {
         self.policy = policy
         self.batchCapacity = max(4096, min(batchCapacity, self.maxBytes / 4))
         self.batchEvents = max(1, self.maxEvents / 4)
+        self.poolLimit = max(4, min(self.maxBytes, 16 << 20) / self.batchCapacity)
         pthread_mutex_init(mutex, nil)
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)
@@ -302,7 +307,7 @@ public final class BatchQueue: @unchecked Sendable {
     }
 
     private func recycle(_ batch: Batch) {
-        guard batch.capacity == batchCapacity, pool.count < Self.poolLimit else { return }
+        guard batch.capacity == batchCapacity, pool.count < poolLimit else { return }
         batch.reset()
         pool.append(batch)
     }

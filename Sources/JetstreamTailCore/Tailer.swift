@@ -372,7 +372,8 @@ public final class Tailer {
             admittedUnwritten = true
             try publishOrThrow()
             admittedUnwritten = false
-            batch = queue.emptyBatch(minimum: payload.count + 1)
+            // The hand-off left a fresh batch; only an event larger than that needs its own.
+            if batch.reserve(payload.count) == nil { batch = queue.emptyBatch(minimum: payload.count + 1) }
             _ = batch.append(payload, now: now)
         }
         if event.hasLineBreaks { batch.joinLastLine(length: payload.count) }
@@ -397,7 +398,7 @@ public final class Tailer {
         if let size = ZstdDecoder.declaredSize(frame), size <= config.maxMessageSize {
             if batch.reserve(size) == nil {
                 try publishOrThrow()
-                batch = queue.emptyBatch(minimum: size + 1)
+                if batch.reserve(size) == nil { batch = queue.emptyBatch(minimum: size + 1) }
             }
             if let room = batch.reserve(size) {
                 output = room
