@@ -53,13 +53,14 @@ public struct ScannedEvent: Sendable, Equatable {
     }
 }
 
-/// Checks that a message is exactly one JSON object (RFC 8259) and picks out the few fields the
-/// tail needs — for lag, the resume cursor and stats — in the same single pass.
+/// Picks out the few fields the tail needs — for lag, the resume cursor, filters and stats — and
+/// tells whether a message is a JSON object (RFC 8259).
 ///
-/// Every event goes through here, so it reads the bytes once through a raw pointer, allocates
-/// nothing, never recurses and never re-encodes: the event is written out as it arrived (Jetstream
-/// itself treats `record` as opaque raw JSON). Nesting is tracked with a fixed bit stack, and
-/// anything deeper than `maxDepth` is refused, so hostile input costs at most linear time.
+/// Every event goes through here, so both ways of reading allocate nothing, never recurse and
+/// never re-encode: the event is written out as it arrived (Jetstream itself treats `record` as
+/// opaque raw JSON). `scan` reads only the prefix of an event in the server's layout; `validate`
+/// is the full single-pass check, which tracks nesting with a fixed bit stack and refuses anything
+/// deeper than `maxDepth`, so hostile input costs at most linear time.
 ///
 /// Fields are taken only from the top-level object and from the top-level `commit` object; a
 /// `time_us` or `did` inside a `record` is data, not metadata. When a key repeats, the last
