@@ -30,15 +30,10 @@ public struct UTF8Validator: Sendable {
         guard let base = bytes.baseAddress else { return true }
         let count = bytes.count
         var i = 0
-        // A sequence left unfinished by the previous chunk: its remaining bytes one at a time.
-        while owed > 0 {
-            guard i < count else { return true }
-            let next = base.load(fromByteOffset: i, as: UInt8.self)
-            guard next >= low && next <= high else { return fail() }
-            i += 1
-            owed -= 1
-            low = 0x80
-            high = 0xBF
+        // A sequence left unfinished by the previous chunk.
+        if owed > 0 {
+            guard payOwed(base, &i, count) else { return fail() }
+            if owed > 0 { return true }
         }
         ascii: while i < count {
             // ASCII fast path: 64 bytes at a time (in 16-byte vectors) while none has its high
@@ -86,15 +81,7 @@ public struct UTF8Validator: Sendable {
                     low = first.lowerBound
                     high = first.upperBound
                     i += 1
-                    while i < count {
-                        let next = base.load(fromByteOffset: i, as: UInt8.self)
-                        guard next >= low && next <= high else { return fail() }
-                        i += 1
-                        owed -= 1
-                        low = 0x80
-                        high = 0xBF
-                    }
-                    return true
+                    return payOwed(base, &i, count) || fail()
                 }
                 guard first.contains(base.load(fromByteOffset: i + 1, as: UInt8.self)) else { return fail() }
                 if length >= 3 {
@@ -105,6 +92,20 @@ public struct UTF8Validator: Sendable {
                 }
                 i += length
             }
+        }
+        return true
+    }
+
+    /// Checks the continuation bytes still owed, one at a time, from `i` until they are paid or the
+    /// chunk ends; false at one out of range.
+    private mutating func payOwed(_ base: UnsafeRawPointer, _ i: inout Int, _ count: Int) -> Bool {
+        while owed > 0, i < count {
+            let next = base.load(fromByteOffset: i, as: UInt8.self)
+            guard next >= low && next <= high else { return false }
+            i += 1
+            owed -= 1
+            low = 0x80
+            high = 0xBF
         }
         return true
     }
