@@ -46,6 +46,21 @@ import Glibc
         #expect(Array(b.bytes) == Array("he\na b}\n".utf8))
     }
 
+    /// A queue that fills and drains again reuses its batches rather than allocating new ones.
+    @Test func drainedBatchesAreReusedUpToWhatTheQueueHolds() {
+        let q = BatchQueue(maxEvents: 1000, maxBytes: 64 << 10, policy: .block, batchCapacity: 4096)
+        let line = String(repeating: "x", count: 3000)  // too big to fold two into one batch
+        var made: [Batch] = []
+        for _ in 0..<10 {
+            let b = batch(q, [line])
+            made.append(b)
+            #expect(q.push(b, deadline: .never) == .queued(dropped: 0))
+        }
+        for _ in 0..<10 { if let b = q.pop() { q.written(b) } }
+        let again = (0..<10).map { _ in q.emptyBatch() }  // kept alive, so no address is reused
+        #expect(Set(again.map(ObjectIdentifier.init)) == Set(made.map(ObjectIdentifier.init)))
+    }
+
     @Test func dropPolicyDiscardsTheOldestAndCountsThem() {
         let q = BatchQueue(maxEvents: 3, maxBytes: 1 << 20, policy: .drop)
         #expect(q.push(batch(q, ["1", "2"]), deadline: .never) == .queued(dropped: 0))
