@@ -6,23 +6,10 @@ import Musl
 import Testing
 @testable import JetstreamTailCore
 
-/// The repository root: this file is Tests/JetstreamTailCoreTests/DocumentationDriftTests.swift.
-private let repositoryRoot = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-    .dropLast(3).joined(separator: "/")
+private let repositoryRoot = TestData.repositoryRoot
 
 private func readFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { return nil }
-        if n == 0 { break }
-        bytes += chunk[..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    (try? TestData.read(path)).map { String(decoding: $0, as: UTF8.self) }
 }
 
 private func manPage() throws -> String {

@@ -7,28 +7,6 @@ import Testing
 @Suite struct EventScannerTests {
     // MARK: Helpers
 
-    /// The shared sample data: `../shared/data/jetstream` beside the repository root.
-    static let dataDirectory: String = {
-        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Tests/JetstreamTailCoreTests/EventScannerTests.swift
-        return parts.joined(separator: "/") + "/../shared/data/jetstream"
-    }()
-
-    static func readLines(_ name: String) throws -> [[UInt8]] {
-        let fd = open(dataDirectory + "/" + name, O_RDONLY)
-        try #require(fd >= 0, "cannot open \(dataDirectory)/\(name)")
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            try #require(n >= 0)
-            if n == 0 { break }
-            data += chunk[..<n]
-        }
-        return data.split(separator: UInt8(ascii: "\n")).map(Array.init)
-    }
-
     private func validate(_ bytes: [UInt8]) -> ScannedEvent? {
         bytes.withUnsafeBytes { EventScanner.validate($0) }
     }
@@ -78,7 +56,7 @@ import Testing
     // MARK: Real events
 
     @Test func extractsFieldsFromEverySampleEvent() throws {
-        let lines = try Self.readLines("sample-events.jsonl")
+        let lines = try TestData.sharedLines("sample-events.jsonl")
         let expected: [Expected] = [
             Expected(did: "did:plc:mcc5yghbk7tixqryac2yxku7", timeUS: 1_779_719_009_132_431, cursor: nil, kind: .commit,
                      rev: "3mmoojp7vgo2g", operation: .create, collection: "app.bsky.feed.like", rkey: "3mmoojp7etg2g"),
@@ -96,14 +74,14 @@ import Testing
     }
 
     @Test func extractsTheCursorOfAV2ServerEvent() throws {
-        let lines = try Self.readLines("sample-events-v2-server-subscribe.jsonl")
+        let lines = try TestData.sharedLines("sample-events-v2-server-subscribe.jsonl")
         try #require(lines.count == 1)
         try check(lines[0], Expected(did: "did:plc:abc", timeUS: 1_781_684_495_799_548, cursor: 469_083, kind: .commit,
                                      rev: "3abc", operation: .delete, collection: "app.bsky.feed.post", rkey: "x"))
     }
 
     @Test func rejectsEveryTruncationOfTheSamples() throws {
-        let lines = try Self.readLines("sample-events.jsonl") + Self.readLines("sample-events-v2-server-subscribe.jsonl")
+        let lines = try TestData.sharedLines("sample-events.jsonl") + TestData.sharedLines("sample-events-v2-server-subscribe.jsonl")
         for line in lines {
             for cut in 0..<line.count where validate(Array(line[..<cut])) != nil {
                 Issue.record("a prefix of \(cut) bytes was accepted")
@@ -272,7 +250,7 @@ import Testing
         let manyDeep = "{\"a\":[" + Array(repeating: deep, count: 500).joined(separator: ",") + "]}"
         #expect(validate(manyDeep) != nil)
 
-        let sample = try Self.readLines("sample-events.jsonl")[2]
+        let sample = try TestData.sharedLines("sample-events.jsonl")[2]
         let bigRecord = Array(#"{"did":"x","commit":{"record":{"items":["#.utf8)
             + Array(repeating: sample + [UInt8(ascii: ",")], count: 500).joined() + Array("1]},\"rkey\":\"k\"}}".utf8)
         let event = try #require(validate(bigRecord))
@@ -328,7 +306,7 @@ import Testing
     }
 
     @Test func agreesWithTheFullScanOnEveryTruncationOfTheSamples() throws {
-        let lines = try Self.readLines("sample-events.jsonl") + Self.readLines("sample-events-v2-server-subscribe.jsonl")
+        let lines = try TestData.sharedLines("sample-events.jsonl") + TestData.sharedLines("sample-events-v2-server-subscribe.jsonl")
         for line in lines {
             for cut in 0..<line.count {
                 let piece = Array(line[..<cut])

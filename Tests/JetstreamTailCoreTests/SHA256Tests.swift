@@ -49,14 +49,8 @@ import Testing
     }
 
     @Test func hashesJetstreamsDictionaryAsPublished() throws {
-        let path = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-            .dropLast(4).joined(separator: "/") + "/shared/data/jetstream/zstd_dictionary"
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        try #require(fd >= 0, "cannot open \(path)")
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 200_000)
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        #expect(n == 112_640)
-        #expect(SHA256.hexDigest(bytes[..<max(0, n)]) == "b8d77b46933aceecbdd5275a01241efc985c970c78162b8150cf67a26522f70c")
+        let bytes = try TestData.shared("zstd_dictionary")
+        #expect(bytes.count == 112_640)
+        #expect(SHA256.hexDigest(bytes) == "b8d77b46933aceecbdd5275a01241efc985c970c78162b8150cf67a26522f70c")
     }
 }

@@ -7,27 +7,8 @@ import Musl
 import Testing
 @testable import JetstreamTailCore
 
-/// The shared data directory next to the repository: this file is
-/// Tests/JetstreamTailCoreTests/ZstdDecoderTests.swift, and the data lives in ../shared/data/jetstream.
-private let sharedData = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-    .dropLast(4).joined(separator: "/") + "/shared/data/jetstream"
-
-private func readFile(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    try #require(fd >= 0, "cannot open \(path)")
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        try #require(n >= 0)
-        if n == 0 { return bytes }
-        bytes += chunk[..<n]
-    }
-}
-
 /// Jetstream's dictionary, read from the shared data directory (it is not part of the repository).
-private func realDictionary() throws -> [UInt8] { try readFile(sharedData + "/zstd_dictionary") }
+private func realDictionary() throws -> [UInt8] { try TestData.shared("zstd_dictionary") }
 
 /// The real dictionary with another `Dictionary_ID` (bytes 4–7): a valid dictionary that is not the
 /// server's, as a user might pass by mistake.
@@ -105,7 +86,7 @@ private func isCorrupt(_ e: DecompressionError?) -> Bool {
     @Test func roundTripsTheSampleEventsWithOneDecoder() throws {
         let dict = try realDictionary()
         let decoder = try ZstdDecoder(dictionary: dict)
-        let events = try readFile(sharedData + "/sample-events.jsonl").split(separator: UInt8(ascii: "\n")).map(Array.init)
+        let events = try TestData.sharedLines("sample-events.jsonl")
         #expect(events.count == 6)
         for event in events {
             for checksum in [false, true] {
@@ -118,7 +99,7 @@ private func isCorrupt(_ e: DecompressionError?) -> Bool {
 
     @Test func theDictionaryMakesEventsSmaller() throws {
         let dict = try realDictionary()
-        let event = try #require(try readFile(sharedData + "/sample-events.jsonl").split(separator: UInt8(ascii: "\n")).first.map(Array.init))
+        let event = try #require(try TestData.sharedLines("sample-events.jsonl").first)
         let withDictionary = try compress(event, FrameOptions(dictionary: dict))
         #expect(withDictionary.count < (try compress(event)).count)
     }
@@ -192,7 +173,7 @@ private func isCorrupt(_ e: DecompressionError?) -> Bool {
     @Test func aFrameThatHidesItsDictionaryIsNotMisread() throws {
         let dict = try realDictionary()
         let decoder = try ZstdDecoder(dictionary: dict)
-        let events = try readFile(sharedData + "/sample-events.jsonl").split(separator: UInt8(ascii: "\n")).map(Array.init)
+        let events = try TestData.sharedLines("sample-events.jsonl")
         for event in events {
             let frame = try compress(event, FrameOptions(dictionary: dict, checksum: true, dictionaryID: false))
             #expect(ZSTD_getDictID_fromFrame(frame, frame.count) == 0)
@@ -219,7 +200,7 @@ private func isCorrupt(_ e: DecompressionError?) -> Bool {
     @Test func corruptFramesAreRefusedAndTheDecoderGoesOn() throws {
         let dict = try realDictionary()
         let decoder = try ZstdDecoder(dictionary: dict)
-        let event = try #require(try readFile(sharedData + "/sample-events.jsonl").split(separator: UInt8(ascii: "\n")).first.map(Array.init))
+        let event = try #require(try TestData.sharedLines("sample-events.jsonl").first)
         let frame = try compress(event, FrameOptions(dictionary: dict, checksum: true))
 
         #expect(decodeError(decoder, Array(frame.dropLast())) == .corrupt(reason: "truncated zstd frame"))
