@@ -142,13 +142,8 @@ private struct PrefixScanner {
         // The common values are matched together with what follows them.
         guard literal("commit\",\"commit\":{\"rev\":\"") else {
             guard let kind = plainString() else { return nil }
-            switch kind.count {
-            case 8 where matches(kind, "identity"): event.kind = .identity
-            case 7 where matches(kind, "account"): event.kind = .account
-            case 6 where matches(kind, "commit"): return nil  // a commit laid out otherwise
-            default: event.kind = .other
-            }
-            return event
+            event.kind = eventKind(p, kind.lowerBound, kind.count)
+            return event.kind == .commit ? nil : event  // a commit laid out otherwise: the full scan
         }
         event.kind = .commit
         guard let rev = plainString(), literal("\",\"operation\":\"") else { return nil }
@@ -257,11 +252,21 @@ private struct PrefixScanner {
         return (v &* (10_000 << 32 + 1)) >> 32
     }
 
-    @inline(__always) func matches(_ range: Range<Int>, _ word: StaticString) -> Bool {
-        let w = word.utf8Start
-        for k in 0..<range.count where byte(range.lowerBound + k) != w[k] { return false }
-        return true
-    }
+}
+
+/// Whether the `length` bytes at `p + start` spell `word` (the caller checked they exist).
+@inline(__always) private func spells(_ p: UnsafeRawPointer, _ start: Int, _ length: Int, _ word: StaticString) -> Bool {
+    guard length == word.utf8CodeUnitCount else { return false }
+    let w = word.utf8Start
+    for k in 0..<length where p.load(fromByteOffset: start + k, as: UInt8.self) != w[k] { return false }
+    return true
+}
+
+/// The kind a `kind` value names, from its raw bytes (without escapes).
+@inline(__always) private func eventKind(_ p: UnsafeRawPointer, _ start: Int, _ length: Int) -> EventKind {
+    spells(p, start, length, "commit") ? .commit
+        : spells(p, start, length, "identity") ? .identity
+        : spells(p, start, length, "account") ? .account : .other
 }
 
 /// Which extracted field the value being scanned belongs to.
@@ -531,12 +536,8 @@ private struct JSONObjectScanner {
         return .none
     }
 
-    /// Whether the `length` bytes at `start` spell `word` (the caller checked they exist).
     @inline(__always) func matches(_ start: Int, _ length: Int, _ word: StaticString) -> Bool {
-        guard length == word.utf8CodeUnitCount else { return false }
-        let w = word.utf8Start
-        for k in 0..<length where byte(start + k) != w[k] { return false }
-        return true
+        spells(p, start, length, word)
     }
 
     mutating func assignString(_ range: Range<Int>, escaped: Bool) {
@@ -547,10 +548,7 @@ private struct JSONObjectScanner {
         case .collection: event.collection = range
         case .rkey: event.rkey = range
         case .kind:
-            event.kind = escaped ? .other
-                : matches(start, length, "commit") ? .commit
-                : matches(start, length, "identity") ? .identity
-                : matches(start, length, "account") ? .account : .other
+            event.kind = escaped ? .other : eventKind(p, start, length)
         case .operation:
             event.operation = escaped ? .other
                 : matches(start, length, "create") ? .create
