@@ -370,10 +370,8 @@ public final class Tailer {
         } else if !batch.append(payload, now: now) {
             // A stop while waiting here leaves this event unwritten though the tracker has it.
             admittedUnwritten = true
-            try publishOrThrow()
+            try startBatch(room: payload.count)
             admittedUnwritten = false
-            // The hand-off left a fresh batch; only an event larger than that needs its own.
-            if batch.reserve(payload.count) == nil { batch = queue.emptyBatch(minimum: payload.count + 1) }
             _ = batch.append(payload, now: now)
         }
         if event.hasLineBreaks { batch.joinLastLine(length: payload.count) }
@@ -381,6 +379,13 @@ public final class Tailer {
         if batch.events >= queue.batchEvents { try publishOrThrow() }
         accepted &+= 1
         if let limit = config.limit, accepted >= UInt64(limit) { throw Ending.finished }
+    }
+
+    /// Hands the current batch to the writer and makes sure the next has room for a line of
+    /// `count` bytes: the hand-off leaves a pooled batch, and only a larger event needs its own.
+    private func startBatch(room count: Int) throws {
+        try publishOrThrow()
+        if batch.reserve(count) == nil { batch = queue.emptyBatch(minimum: count + 1) }
     }
 
     /// A binary message on a `--compress` stream: one zstd frame holding one event.
@@ -396,10 +401,7 @@ public final class Tailer {
         var output = inflated
         var inBatch = false
         if let size = ZstdDecoder.declaredSize(frame), size <= config.maxMessageSize {
-            if batch.reserve(size) == nil {
-                try publishOrThrow()
-                if batch.reserve(size) == nil { batch = queue.emptyBatch(minimum: size + 1) }
-            }
+            if batch.reserve(size) == nil { try startBatch(room: size) }
             if let room = batch.reserve(size) {
                 output = room
                 inBatch = true
