@@ -104,6 +104,8 @@ class Run:
     mode: str
     seconds: float = 0.0
     cpu: float = 0.0
+    user: float = 0.0
+    sys: float = 0.0
     rss_kib: int = 0
     server_cpu: float = 0.0
     ok: bool = False
@@ -212,7 +214,8 @@ def measure(client: str, mode: str, s: Setup) -> Run:
         os.unlink(report_path)
     except (OSError, ValueError):
         stats = {"wall": 0.0, "user": 0.0, "sys": 0.0, "maxrss_kib": 0, "status": process.returncode or -1}
-    run.seconds, run.cpu, run.rss_kib = stats["wall"], stats["user"] + stats["sys"], stats["maxrss_kib"]
+    run.seconds, run.user, run.sys, run.rss_kib = stats["wall"], stats["user"], stats["sys"], stats["maxrss_kib"]
+    run.cpu = run.user + run.sys
     if process.returncode < 0 or stats["status"] == 128 + signal.SIGKILL:
         run.problem = f"killed after {s.timeout:.0f} s (see {stem}.client.log)"
     elif stats["status"] != 0:
