@@ -99,7 +99,7 @@ public enum EventScanner {
 
     /// The fast path alone: the fields when the event starts in the server's layout and ends in
     /// `}`, otherwise nil.
-    static func scanPrefix(_ bytes: UnsafeRawBufferPointer) -> ScannedEvent? {
+    @inline(__always) static func scanPrefix(_ bytes: UnsafeRawBufferPointer) -> ScannedEvent? {
         guard let base = bytes.baseAddress else { return nil }
         var prefix = PrefixScanner(p: base, n: bytes.count)
         return prefix.run()
@@ -128,7 +128,7 @@ private struct PrefixScanner {
 
     @inline(__always) func byte(_ k: Int) -> UInt8 { p.load(fromByteOffset: k, as: UInt8.self) }
 
-    mutating func run() -> ScannedEvent? {
+    @inline(__always) mutating func run() -> ScannedEvent? {
         guard n >= 2, byte(n - 1) == UInt8(ascii: "}"), literal("{\"did\":\"") else { return nil }
         guard let did = plainString(), literal("\",\"time_us\":"), let time = integer(),
               time <= UInt64(Int64.max) else { return nil }
