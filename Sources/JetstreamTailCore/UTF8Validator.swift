@@ -47,6 +47,17 @@ public struct UTF8Validator: Sendable {
                 if (any[0] | any[1]) & 0x8080_8080_8080_8080 != 0 { break }
                 i += 64
             }
+            // Fewer than 64 bytes left: when the last 64 of the chunk (some already checked, as
+            // ASCII or as whole characters) are all ASCII, the chunk is done in one step instead
+            // of word by word; otherwise on as usual.
+            if count - i < 64, count >= 64, i < count {
+                let a = base.loadUnaligned(fromByteOffset: count - 64, as: SIMD2<UInt64>.self)
+                let b = base.loadUnaligned(fromByteOffset: count - 48, as: SIMD2<UInt64>.self)
+                let c = base.loadUnaligned(fromByteOffset: count - 32, as: SIMD2<UInt64>.self)
+                let d = base.loadUnaligned(fromByteOffset: count - 16, as: SIMD2<UInt64>.self)
+                let any = (a | b) | (c | d)
+                if (any[0] | any[1]) & 0x8080_8080_8080_8080 == 0 { return true }
+            }
             while i + 8 <= count {
                 let highBits = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & 0x8080_8080_8080_8080
                 if highBits != 0 {

@@ -108,6 +108,28 @@ import Testing
         #expect(validCount > 100)
     }
 
+    /// Long, mostly ASCII text with a few bytes from the interesting ranges, fed whole and in two
+    /// chunks: the steps for long ASCII runs (64 bytes at a time, and the last 64 of a chunk at once)
+    /// agree with the standard library wherever the other bytes fall.
+    @Test func agreesWithTheStandardLibraryOnLongMostlyASCIIText() {
+        var rng = SeededGenerator(seed: 3629)
+        let pool: [UInt8] = [0x80, 0xBF, 0xC2, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xED, 0xF0, 0x9F, 0x98, 0x80, 0xF5]
+        for _ in 0..<4000 {
+            let count = Int.random(in: 0...200, using: &rng)
+            let bytes = (0..<count).map { _ in
+                Int.random(in: 0..<40, using: &rng) == 0 ? pool.randomElement(using: &rng)! : UInt8.random(in: 0x20...0x7E, using: &rng)
+            }
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            #expect(valid(bytes) == expected, "\(bytes)")
+            let split = Int.random(in: 0...count, using: &rng)
+            var v = UTF8Validator()
+            let fed = bytes.withUnsafeBytes { all in
+                v.feed(UnsafeRawBufferPointer(rebasing: all[..<split])) && v.feed(UnsafeRawBufferPointer(rebasing: all[split...]))
+            }
+            #expect((fed && v.isAtBoundary) == expected, "split at \(split): \(bytes)")
+        }
+    }
+
     /// Every lead byte with every next byte, followed by continuation bytes, inside ASCII on both
     /// sides and at both ends: the whole-character checks agree with the standard library.
     @Test func agreesWithTheStandardLibraryOnEveryTwoBytePrefix() {
