@@ -15,6 +15,8 @@ public final class CurlTransport: Transport {
     private let api: UnsafePointer<jt_curl>
     private var handle: UnsafeMutableRawPointer?
     private var socket: Int32 = -1
+    /// An error met after some bytes were received: thrown by the next `receive`.
+    private var receiveError: TransportError?
     /// libcurl writes its detailed error text here (`CURLOPT_ERRORBUFFER`); it must outlive the handle.
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
@@ -106,15 +108,33 @@ public final class CurlTransport: Transport {
 
     public func receive(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline) throws(TransportError) -> Int? {
         guard let h = handle else { throw .io(call: "curl_easy_recv", reason: "connection closed") }
+        if let error = receiveError { throw error }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        // Each curl_easy_recv returns at most one TLS record (16 KiB), so keep receiving while
+        // records are there: one call fills the buffer, as one read(2) does on a plain socket.
+        var total = 0
         while true {
             var got = 0
-            let rc = api.pointee.easy_recv(h, buffer.baseAddress, buffer.count, &got)
-            if rc == CURLE_OK { return got }
+            let rc = api.pointee.easy_recv(h, base + total, buffer.count - total, &got)
+            if rc == CURLE_OK {
+                // 0 is the end of the stream; after some bytes, the next call reports it.
+                if got == 0 { return total }
+                total += got
+                if total == buffer.count { return total }
+                continue
+            }
             if rc == CURLE_AGAIN {
+                if total > 0 { return total }
                 if try !SocketPoll.wait(fd: socket, events: Int16(POLLIN), deadline: deadline) { return nil }
                 continue
             }
-            throw .io(call: "curl_easy_recv", reason: message(rc))
+            // What arrived before an error is handed over first, and the error on the next call.
+            let error = TransportError.io(call: "curl_easy_recv", reason: message(rc))
+            if total > 0 {
+                receiveError = error
+                return total
+            }
+            throw error
         }
     }
 

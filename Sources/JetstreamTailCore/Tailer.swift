@@ -53,6 +53,8 @@ public final class Tailer {
     /// `--max-message-size` bytes, allocated once.
     private var decoder: ZstdDecoder?
     private var inflated: UnsafeMutableRawBufferPointer?
+    /// `--compress` with a second core: frames that arrive together are decoded on two threads.
+    private var parallel: ParallelInflater?
     private var reportedDecompression: Set<String> = []
     /// The filters as an `options_update` message, when they are too long for the URL
     /// (`requireHello=true`): sent first on every connection.
@@ -115,6 +117,7 @@ public final class Tailer {
         if let failure = openCursorFile() { diagnostics.error(failure); return .failure }
         if let failure = loadDictionary() { diagnostics.error(failure); return .failure }
         defer { inflated?.deallocate() }
+        defer { parallel?.stop() }
         if config.statsInterval > 0 { nextStats = MonotonicClock.now() &+ UInt64(config.statsInterval * 1e9) }
         if untilMicros != nil, config.progress, !config.quiet, Progress.isTerminal() { nextProgress = MonotonicClock.now() }
         let writer = StdoutWriter(queue: queue, fd: outputFD, checkpoint: checkpoint)
@@ -159,8 +162,13 @@ public final class Tailer {
         do {
             let dictionary = try ZstdDictionary.load(config: config)
             for notice in dictionary.notices { diagnostics.note(notice) }
-            decoder = try ZstdDecoder(dictionary: dictionary.bytes)
+            let decoder = try ZstdDecoder(dictionary: dictionary.bytes)
+            self.decoder = decoder
             inflated = .allocate(byteCount: config.maxMessageSize, alignment: 16)
+            if ParallelInflater.worthwhile {
+                parallel = try ParallelInflater(sharingDictionaryOf: decoder, maxMessageSize: config.maxMessageSize)
+                parallel?.start()
+            }
             stats.compressed = true
             return nil
         } catch let error as ZstdDictionaryError {
@@ -327,7 +335,11 @@ public final class Tailer {
                 case .text(let payload):
                     try accept(payload, now: now, endpointIndex: endpointIndex)
                 case .binary(let payload):
-                    try acceptCompressed(payload, now: now, endpointIndex: endpointIndex)
+                    if let parallel {
+                        try acceptCompressedRun(payload, from: connection, with: parallel, now: now, endpointIndex: endpointIndex)
+                    } else {
+                        try acceptCompressed(payload, now: now, endpointIndex: endpointIndex)
+                    }
                 case let .closed(code, reason):
                     throw ServerClosed(code: code, reason: reason)
                 }
@@ -416,36 +428,67 @@ public final class Tailer {
         }
         let n: Int
         do {
-            n = try Self.inflate(frame, into: output, with: decoder, declaredSize: inBatch)
+            n = inBatch ? try decoder.decompress(frame, intoDeclared: output) : try decoder.decompress(frame, into: output)
         } catch {
-            if case .dictionaryMismatch = error { throw Ending.fatal(error.description) }
-            stats.eventsReceived &+= 1
-            stats.rejected &+= 1
-            // Each kind of failure is reported once; the stream goes on.
-            let kind = Self.kindOf(error)
-            if reportedDecompression.insert(kind).inserted {
-                diagnostics.warning("\(error); skipped (further ones are only counted as rejected)")
-            }
+            try decompressionFailed(error)
             return
         }
-        let event = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[..<n])
+        try acceptInflated(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(output)[..<n]), inBatch: inBatch, now: now,
+                           endpointIndex: endpointIndex)
+    }
+
+    /// A binary message and the whole binary messages already buffered behind it (`--compress`
+    /// with a second core): decoded together by `ParallelInflater`, then taken in stream order.
+    /// A protocol error met while gathering them ends the connection only after the messages
+    /// before it are taken, as it would one by one.
+    private func acceptCompressedRun(_ first: UnsafeRawBufferPointer, from connection: WebSocketConnection,
+                                     with run: ParallelInflater, now: UInt64, endpointIndex: Int) throws {
+        guard decoder != nil else { return try acceptCompressed(first, now: now, endpointIndex: endpointIndex) }
+        run.reset()
+        run.add(first)
+        var failure: ProtocolError?
+        do {
+            while run.hasRoom, let next = try connection.nextBufferedBinary() { run.add(next) }
+        } catch {
+            failure = error
+        }
+        if let decoder { run.decode(with: decoder) }
+        for i in 0..<run.count {
+            let frame = run.frame(i)
+            switch run.outcome(i) {
+            case .inline, .pending:
+                try acceptCompressed(frame, now: now, endpointIndex: endpointIndex)
+            case .done(let n):
+                stats.compressedBytes &+= UInt64(frame.count)
+                try acceptInflated(run.output(i, count: n), inBatch: false, now: now, endpointIndex: endpointIndex)
+            case .failed(let error):
+                stats.compressedBytes &+= UInt64(frame.count)
+                try decompressionFailed(error)
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// A frame that could not be decompressed: fatal when it needs another dictionary, otherwise
+    /// skipped and counted, each kind of failure reported once.
+    private func decompressionFailed(_ error: DecompressionError) throws {
+        if case .dictionaryMismatch = error { throw Ending.fatal(error.description) }
+        stats.eventsReceived &+= 1
+        stats.rejected &+= 1
+        let kind = Self.kindOf(error)
+        if reportedDecompression.insert(kind).inserted {
+            diagnostics.warning("\(error); skipped (further ones are only counted as rejected)")
+        }
+    }
+
+    /// A decompressed event: checked to be UTF-8 (as a text message would have been), then accepted.
+    private func acceptInflated(_ event: UnsafeRawBufferPointer, inBatch: Bool, now: UInt64, endpointIndex: Int) throws {
         guard UTF8Validator.isValid(event) else {
             stats.eventsReceived &+= 1
-            reject("decompressed message is not valid UTF-8 (\(n) bytes), skipped")
+            reject("decompressed message is not valid UTF-8 (\(event.count) bytes), skipped")
             return
         }
         try accept(event, inBatch: inBatch, now: now, endpointIndex: endpointIndex)
-    }
-
-    /// `decoder.decompress`; when `output` was sized by the frame's own header, running out of
-    /// it means the header lied, which is corruption, not an event over the size limit.
-    private static func inflate(_ frame: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
-                                with decoder: ZstdDecoder, declaredSize: Bool) throws(DecompressionError) -> Int {
-        do {
-            return try decoder.decompress(frame, into: output)
-        } catch .tooLarge where declaredSize {
-            throw .corrupt(reason: "the zstd frame holds more than the \(output.count) bytes its header declares")
-        }
     }
 
     private static func kindOf(_ error: DecompressionError) -> String {

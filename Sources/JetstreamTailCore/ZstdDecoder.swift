@@ -23,6 +23,8 @@ public final class ZstdDecoder {
     public let dictionaryID: UInt32
     private let context: OpaquePointer
     private let dictionary: OpaquePointer
+    /// The decoder whose dictionary this one borrows, if any.
+    private let owner: ZstdDecoder?
 
     /// The four bytes every zstd dictionary starts with (RFC 8878 §5: "Magic_Number : 4 bytes ID,
     /// value 0xEC30A437, little-endian format").
@@ -51,11 +53,22 @@ public final class ZstdDecoder {
         dictionaryID = id
         dictionary = ddict
         context = dctx
+        owner = nil
+    }
+
+    /// A second decoder, with its own context, for another thread: it shares `other`'s digested
+    /// dictionary, which libzstd only reads while decoding, and keeps `other` alive.
+    public init(sharingDictionaryOf other: ZstdDecoder) throws(DecompressionError) {
+        guard let dctx = ZSTD_createDCtx() else { throw .outOfMemory }
+        dictionaryID = other.dictionaryID
+        dictionary = other.dictionary
+        context = dctx
+        owner = other
     }
 
     deinit {
         ZSTD_freeDCtx(context)
-        ZSTD_freeDDict(dictionary)
+        if owner == nil { ZSTD_freeDDict(dictionary) }
     }
 
     /// Decompresses the single zstd frame `frame` into `output`, whose size is the largest output
@@ -84,6 +97,16 @@ public final class ZstdDecoder {
             context, output.baseAddress, output.count, source, frameSize, wanted == 0 ? nil : dictionary)
         if ZSTD_isError(written) != 0 { throw Self.error(written, cap: output.count, frameDictionary: wanted, loaded: dictionaryID) }
         return written
+    }
+
+    /// `decompress` into a buffer sized by the frame's own header (`declaredSize`): output that does
+    /// not fit means the header lied, which is corruption, not an event over the size limit.
+    public func decompress(_ frame: UnsafeRawBufferPointer, intoDeclared output: UnsafeMutableRawBufferPointer) throws(DecompressionError) -> Int {
+        do {
+            return try decompress(frame, into: output)
+        } catch .tooLarge {
+            throw .corrupt(reason: "the zstd frame holds more than the \(output.count) bytes its header declares")
+        }
     }
 
     /// The decompressed size a frame declares in its header (Jetstream's encoder always writes it),

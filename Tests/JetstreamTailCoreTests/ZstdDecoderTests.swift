@@ -18,16 +18,16 @@ private func dictionary(_ base: [UInt8], withID id: UInt32) -> [UInt8] {
     return copy
 }
 
-/// How a test frame is made. The tool only decompresses; the tests make their frames with
-/// libzstd's compressor so that no binary fixtures are needed.
-private struct FrameOptions {
+/// How a test frame is made (here and in ParallelInflaterTests). The tool only decompresses; the
+/// tests make their frames with libzstd's compressor so that no binary fixtures are needed.
+struct FrameOptions {
     var dictionary: [UInt8]? = nil
     var contentSize = true
     var checksum = false
     var dictionaryID = true
 }
 
-private func compress(_ input: [UInt8], _ options: FrameOptions = FrameOptions()) throws -> [UInt8] {
+func compress(_ input: [UInt8], _ options: FrameOptions = FrameOptions()) throws -> [UInt8] {
     let cctx = try #require(ZSTD_createCCtx())
     defer { ZSTD_freeCCtx(cctx) }
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3)

@@ -81,6 +81,37 @@ def test_compressed_events_are_written_byte_equal_to_the_uncompressed_history(je
     assert server.entries("open")[0]["compressed"] is True
 
 
+@pytest.mark.parametrize("shape", [("--ping-between",), ("--fragment", 100)], ids=["pings-between", "fragmented"])
+def test_compressed_events_between_pings_or_in_fragments_are_written_exactly(jetstream, run, dictionary, shape):
+    """Whole binary messages that arrive together are decoded as a run (on two threads where
+    there are two cores); a ping or a fragmented message in the stream ends a run and is taken
+    in its place."""
+    flags = ("--generate", 3000)
+    payloads = event_payloads(*flags)
+    server = jetstream(*flags, *shape, "--then-hold")
+    result = run("--host", server.url, "--compress", "--zstd-dict", ZSTD_DICTIONARY, "--limit", len(payloads))
+    expect_success(result)
+    assert result.stdout == joined(payloads)
+    assert summary(result)["rejected"] == "0"
+    if shape[0] == "--ping-between":
+        log = server.wait_until_settled()
+        pings = [e["data"] for e in log if e["event"] == "ping"]
+        pongs = [e["data"] for e in log if e["event"] == "pong"]
+        assert pings and pongs and pongs[-1] == pings[-1], "the last ping was not answered"
+
+
+@pytest.mark.parametrize("fault", ["midframe", "drop"])
+def test_a_compressed_stream_cut_mid_run_resumes_without_gap_or_duplicate(jetstream, run, dictionary, fault):
+    flags = ("--generate", 3000)
+    payloads = event_payloads(*flags)
+    server = jetstream(*flags, "--then-hold", "--fault", f"1:{fault}@1700")
+    result = run("--host", server.url, "--compress", "--zstd-dict", ZSTD_DICTIONARY, "--limit", len(payloads),
+                 "--backoff", 0.05)
+    expect_success(result)
+    assert result.stdout == joined(payloads)
+    assert summary(result)["reconnects"] == "1"
+
+
 def test_text_and_dictionary_less_messages_on_a_compressed_stream_are_accepted(jetstream, run, dictionary):
     flags = ("--generate", 50)
     payloads = event_payloads(*flags)
@@ -126,6 +157,23 @@ def test_a_frame_made_with_another_dictionary_is_fatal(jetstream, run, dictionar
     assert result.returncode == 1, stderr_of(result)
     assert f"this server's frames need dictionary {DICTIONARY_ID + 1}" in stderr_of(result)
     assert result.stdout == joined(payloads[:10]), "the events before it are still written"
+
+
+def test_faults_inside_a_long_fast_compressed_stream_are_handled_in_order(jetstream, run, dictionary):
+    """Thousands of frames arrive together and are decoded as runs: a corrupt frame and a bomb in
+    the middle are skipped and reported once each, and a frame that needs another dictionary
+    still ends the run after exactly the events before it."""
+    flags = ("--generate", 3000)
+    payloads = event_payloads(*flags)
+    server = jetstream(*flags, "--inject", "garbage:1000", "--inject", "bomb:1500", "--inject", "garbage:2200",
+                       "--inject", "otherdict:2900", "--then-hold")
+    result = run("--host", server.url, "--compress", "--zstd-dict", ZSTD_DICTIONARY, "--limit", len(payloads))
+    assert result.returncode == 1, stderr_of(result)
+    assert result.stdout == joined(payloads[:2900])
+    assert summary(result)["rejected"] == "3"
+    warnings = [l for l in stderr_of(result).splitlines() if "skipped" in l]
+    assert len(warnings) == 2, stderr_of(result)
+    assert f"need dictionary {DICTIONARY_ID + 1}" in stderr_of(result)
 
 
 # --------------------------------------------------------------------------------------------
