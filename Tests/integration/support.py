@@ -119,7 +119,10 @@ class FakeJetstream:
     def log(self) -> list[dict]:
         if not self.log_path.exists():
             return []
-        return [json.loads(line) for line in self.log_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        text = self.log_path.read_text(encoding="utf-8")
+        # The server may be writing a line right now: only whole lines are read.
+        whole = text[:text.rfind("\n") + 1]
+        return [json.loads(line) for line in whole.splitlines() if line.strip()]
 
     def entries(self, event: str, conn: int | None = None) -> list[dict]:
         return [e for e in self.log() if e["event"] == event and (conn is None or e.get("conn") == conn)]
