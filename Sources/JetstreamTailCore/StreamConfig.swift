@@ -109,12 +109,22 @@ public struct StreamConfig: Sendable, Equatable {
     // The queue between the socket reader and the stdout writer.
     /// Most events queued for stdout.
     public var bufferEvents: Int = 50_000
-    /// Most bytes queued for stdout. Together with the kernel's socket buffer, 4 MiB carries
-    /// seconds of the live firehose through a stall of stdout, and it bounds what a backfill, whose
-    /// reader always runs ahead of the writer, keeps in memory.
-    public var bufferBytes: Int = 4 << 20
+    /// Most bytes queued for stdout; nil for the default of `onFull` (`queueBytes` is what applies).
+    public var bufferBytes: Int? = nil
     /// What a full queue does to the reader.
     public var onFull: OverflowPolicy = .block
+
+    /// The queue's byte limit: `bufferBytes`, or by default 1 MiB with `--on-full block` and 4 MiB
+    /// with `drop`. Under `block` a full queue only pauses reading: the kernel's socket buffers and
+    /// the server (which holds 50,000 events for a slow reader, and waits for it during a replay)
+    /// hold the rest, so a larger queue would only hold more memory, and a backfill, whose reader
+    /// always runs ahead of stdout, keeps its queue full. Under `drop` the queue is what a stall of
+    /// stdout eats into before events are lost, so it is larger.
+    public var queueBytes: Int { bufferBytes ?? Self.defaultQueueBytes(onFull) }
+
+    public static func defaultQueueBytes(_ policy: OverflowPolicy) -> Int {
+        policy == .block ? 1 << 20 : 4 << 20
+    }
     /// With `--on-full drop`, warn once this many events wait in the queue.
     public var maxLag: Int = 10_000
 

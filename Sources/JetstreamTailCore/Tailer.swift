@@ -85,7 +85,7 @@ public final class Tailer {
         self.config = config
         self.diagnostics = diagnostics
         self.shouldStop = shouldStop
-        queue = BatchQueue(maxEvents: config.bufferEvents, maxBytes: config.bufferBytes, policy: config.onFull)
+        queue = BatchQueue(maxEvents: config.bufferEvents, maxBytes: config.queueBytes, policy: config.onFull)
         self.outputFD = outputFD
         hello = SubscribeOptions.needsHello(config) ? SubscribeOptions.optionsUpdate(for: config) : nil
         filter = EventFilter(config)
