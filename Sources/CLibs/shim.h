@@ -10,6 +10,8 @@
 
 #include <dlfcn.h>
 #include <stddef.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -80,6 +82,18 @@ static inline CURLcode jt_curl_getinfo_socket(const struct jt_curl *api, CURL *h
 
 static inline CURLcode jt_curl_getinfo_long(const struct jt_curl *api, CURL *handle, CURLINFO info, long *value) {
     return api->easy_getinfo(handle, info, value);
+}
+
+// How many CPUs this process may run on (its affinity mask, as taskset or a cpuset sets it), or -1
+// when the kernel does not say. The raw system call: syscall(2) is variadic, and glibc declares
+// sched_getaffinity only under _GNU_SOURCE.
+static inline int jt_allowed_cpus(void) {
+    unsigned long mask[64];  // room for 4096 CPUs
+    long bytes = syscall(SYS_sched_getaffinity, 0, sizeof mask, mask);
+    if (bytes <= 0) return -1;
+    int count = 0;
+    for (long i = 0; i < bytes / (long)sizeof mask[0]; i++) count += __builtin_popcountl(mask[i]);
+    return count;
 }
 
 #endif

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CLibs
 import Synchronization
 
 /// `--compress` on more than one core: the zstd frames that arrived together are decompressed by
@@ -59,8 +60,12 @@ final class ParallelInflater: @unchecked Sendable {
     private var thread = pthread_t()
     private var started = false
 
-    /// Whether this machine has a second core to decode on.
-    static var worthwhile: Bool { sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 }
+    /// Whether this process may run on a second CPU to decode on: its affinity mask (so
+    /// `taskset -c 0 jetstream-tail …` keeps decoding on one core), else the CPUs online.
+    static var worthwhile: Bool {
+        let allowed = jt_allowed_cpus()
+        return allowed > 0 ? allowed > 1 : sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
+    }
 
     init(sharingDictionaryOf decoder: ZstdDecoder, maxMessageSize: Int) throws(DecompressionError) {
         helperDecoder = try ZstdDecoder(sharingDictionaryOf: decoder)

@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,33 @@ def test_a_compressed_stream_cut_mid_run_resumes_without_gap_or_duplicate(jetstr
     expect_success(result)
     assert result.stdout == joined(payloads)
     assert summary(result)["reconnects"] == "1"
+
+
+@pytest.mark.parametrize("cpus", ["0", "all"])
+def test_a_second_decoding_thread_only_where_a_second_cpu_is_allowed(jetstream, tail_binary, dictionary, tmp_path, cpus):
+    """--compress decodes on a helper thread beside the reader and the writer, unless the process
+    may run on one CPU only (taskset, a cpuset)."""
+    if cpus == "all" and len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU here")
+    server = jetstream("--generate", 20, "--then-hold")
+    command = [str(tail_binary), "--host", server.url, "--compress", "--zstd-dict", str(ZSTD_DICTIONARY)]
+    if cpus == "0":
+        command = ["taskset", "-c", "0"] + command
+    out = tmp_path / "out"
+    with open(out, "wb") as stdout:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.DEVNULL,
+                                   env={**os.environ, "XDG_CACHE_HOME": str(tmp_path), "HOME": str(tmp_path)})
+        try:
+            # Once the 20 events are out, every thread the run uses has been started.
+            deadline = time.monotonic() + 10
+            while out.read_bytes().count(b"\n") < 20 and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            threads = len(os.listdir(f"/proc/{process.pid}/task"))
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    assert out.read_bytes().count(b"\n") == 20
+    assert threads == (2 if cpus == "0" else 3), f"{threads} threads"
 
 
 def test_text_and_dictionary_less_messages_on_a_compressed_stream_are_accepted(jetstream, run, dictionary):
