@@ -185,21 +185,6 @@ public final class MessageReader {
         }
     }
 
-    /// The next message when it is a whole binary message in a single frame, already in `buffer`:
-    /// consumed and returned as `next` would return it. Nil otherwise, having consumed nothing (a
-    /// frame whose payload is still arriving is remembered, as `next` does). Such a payload lies in
-    /// `buffer` itself, so unlike `next`'s it stays valid across further calls, until the buffer is
-    /// next changed (prepareForRead/append/commit): a caller can hold several at once.
-    public func nextWholeBinary(from buffer: ReadBuffer) throws(ProtocolError) -> UnsafeRawBufferPointer? {
-        // 0x82: FIN, no reserved bits, opcode 2. The previous message must not be in `assembly`
-        // (the caller may still hold it), and no frame or message may be half read.
-        let bytes = buffer.readable
-        guard !assemblyHandedOut, pending == nil, messageOpcode == nil, bytes.count >= 2,
-              bytes[0] == 0x82 else { return nil }
-        guard case .binary(let payload)? = try next(from: buffer) else { return nil }
-        return payload
-    }
-
     /// Rules that depend on the frames before this one: fragment order and the size limit.
     private func checkMessageRules(_ header: FrameHeader) throws(ProtocolError) {
         switch header.opcode {

@@ -6,54 +6,128 @@ import Musl
 import CLibs
 import Synchronization
 
-/// `--compress` on more than one core: the zstd frames that arrived together are decompressed by
-/// two threads at once, the reader and a helper, so a backfill is not held to what one core can
-/// decode. Decoding is most of a compressed event's cost, and each frame is independent (one
-/// event, the shared dictionary, no state carried between frames).
+/// `--compress` on more than one core: zstd frames are decoded on a helper thread while the reader
+/// goes on reading, so a backfill is not held to what one core can decode. Decoding is most of a
+/// compressed event's cost, and each frame is independent (one event, the shared dictionary, no
+/// state carried from frame to frame).
 ///
-/// A run is collected by the reader (`reset`, then `add` per frame, in stream order), decoded by
-/// both threads (`decode`), then read back by the reader in order (`outcome`, `output`), so what
-/// happens to each event afterwards — checks, dedupe, filters, the batch — is unchanged and in order.
-/// The threads claim frames one at a time from a shared counter, so neither waits on the other's
-/// share; and if the helper has not started by the time the reader ran out of frames, the reader
-/// takes the run back rather than wait for it to be scheduled.
+/// Frames are copied, in stream order, into a `Run`. When it is full, it goes to the helper, and
+/// the run before it, whose decoding the reader finishes alongside the helper (both take frames
+/// from a shared counter, so neither waits on the other's share), comes back decoded to be taken in
+/// order: what happens to each event afterwards — checks, dedupe, filters, the batch — is unchanged.
+/// So at most two runs are held: one being filled, one being decoded. `flush` hands back
+/// everything added so far; the caller flushes before anything that must keep its place in the
+/// stream (a text message, a close, a frame it decodes itself), and whenever the socket goes quiet,
+/// so a slow stream's events are never held back: a run of fewer than `minimumParallel` frames,
+/// what a live stream brings, is decoded by the reader alone, with no hand-off at all.
 ///
-/// Output goes to scratch memory of fixed size, each frame getting exactly the size its header
-/// declares; a frame that declares none, or more than `maxMessageSize`, or more than is left, is
-/// left to the reader's usual path (`.inline`).
+/// Each frame gets exactly the output its header declares; the caller decodes any other frame
+/// itself (`Run.takes`).
 final class ParallelInflater: @unchecked Sendable {
-    /// What became of one frame of the run.
+    /// What became of one frame of a run.
     enum Outcome {
-        /// Not decoded here: the caller decodes it the usual way.
-        case inline
-        /// Waiting for `decode`.
         case pending
         /// Decoded: this many bytes of `output(i)`.
         case done(Int)
         case failed(DecompressionError)
     }
 
-    /// Most frames in a run, and most decompressed bytes.
-    static let maxFrames = 2048
-    static let scratchBytes = 512 * 1024
-    /// Fewer pending frames than this are not worth waking the helper for.
+    /// Frames copied in, and slots for their output.
+    final class Run: @unchecked Sendable {
+        static let maxFrames = 1024
+        static let inputBytes = 128 * 1024
+        static let outputBytes = 512 * 1024
+
+        private let input: UnsafeMutableRawPointer
+        private let output: UnsafeMutableRawPointer
+        private let inputOffsets = UnsafeMutablePointer<Int>.allocate(capacity: maxFrames)
+        private let inputSizes = UnsafeMutablePointer<Int>.allocate(capacity: maxFrames)
+        private let outputOffsets = UnsafeMutablePointer<Int>.allocate(capacity: maxFrames)
+        private let outputSizes = UnsafeMutablePointer<Int>.allocate(capacity: maxFrames)
+        private let outcomes = UnsafeMutablePointer<Outcome>.allocate(capacity: maxFrames)
+        private(set) var count = 0
+        private var inputUsed = 0
+        private var outputUsed = 0
+
+        init() throws(DecompressionError) {
+            guard let i = malloc(Self.inputBytes), let o = malloc(Self.outputBytes) else { throw .outOfMemory }
+            input = i
+            output = o
+            outcomes.initialize(repeating: .pending, count: Self.maxFrames)
+        }
+
+        deinit {
+            free(input)
+            free(output)
+            inputOffsets.deallocate()
+            inputSizes.deallocate()
+            outputOffsets.deallocate()
+            outputSizes.deallocate()
+            outcomes.deinitialize(count: Self.maxFrames)
+            outcomes.deallocate()
+        }
+
+        /// Whether a frame of `bytes` declaring `size` fits an empty run; any other is the caller's.
+        static func takes(bytes: Int, declaredSize size: Int) -> Bool { bytes <= inputBytes && size <= outputBytes }
+
+        func fits(bytes: Int, declaredSize size: Int) -> Bool {
+            count < Self.maxFrames && bytes <= Self.inputBytes - inputUsed && size <= Self.outputBytes - outputUsed
+        }
+
+        func add(_ frame: UnsafeRawBufferPointer, declaredSize size: Int) {
+            precondition(fits(bytes: frame.count, declaredSize: size))
+            let i = count
+            if let base = frame.baseAddress { (input + inputUsed).copyMemory(from: base, byteCount: frame.count) }
+            inputOffsets[i] = inputUsed
+            inputSizes[i] = frame.count
+            outputOffsets[i] = outputUsed
+            outputSizes[i] = size
+            outcomes[i] = .pending
+            inputUsed += frame.count
+            outputUsed += size
+            count += 1
+        }
+
+        func reset() {
+            count = 0
+            inputUsed = 0
+            outputUsed = 0
+        }
+
+        func frame(_ i: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: input + inputOffsets[i], count: inputSizes[i])
+        }
+
+        func outcome(_ i: Int) -> Outcome { outcomes[i] }
+
+        /// Frame `i`'s decoded bytes (after `.done(n)`: the first `n`).
+        func output(_ i: Int, count n: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: output + outputOffsets[i], count: n)
+        }
+
+        fileprivate func decode(_ i: Int, with decoder: ZstdDecoder) {
+            let room = UnsafeMutableRawBufferPointer(start: output + outputOffsets[i], count: outputSizes[i])
+            do {
+                outcomes[i] = .done(try decoder.decompress(frame(i), intoDeclared: room))
+            } catch {
+                outcomes[i] = .failed(error)
+            }
+        }
+    }
+
+    /// Runs smaller than this are decoded by the reader alone.
     static let minimumParallel = 16
 
-    let maxMessageSize: Int
     private let helperDecoder: ZstdDecoder
-    private let scratch: UnsafeMutableRawPointer
-    private let frames: UnsafeMutablePointer<UnsafeRawBufferPointer>
-    private let offsets: UnsafeMutablePointer<Int>
-    private let sizes: UnsafeMutablePointer<Int>
-    private let outcomes: UnsafeMutablePointer<Outcome>
-    /// Frames in the current run, and scratch bytes given out.
-    private(set) var count = 0
-    private var used = 0
-    private var pendingCount = 0
+    private var filling: Run
+    private var spare: Run
+    /// The run the helper was given, until it comes back.
+    private var inFlight: Run?
     private let nextFrame = Atomic<Int>(0)
 
     private enum HelperState { case idle, posted, working, finished }
     private var state = HelperState.idle
+    private var job: Run?
     private var stopping = false
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -67,31 +141,15 @@ final class ParallelInflater: @unchecked Sendable {
         return allowed > 0 ? allowed > 1 : sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
     }
 
-    init(sharingDictionaryOf decoder: ZstdDecoder, maxMessageSize: Int) throws(DecompressionError) {
+    init(sharingDictionaryOf decoder: ZstdDecoder) throws(DecompressionError) {
         helperDecoder = try ZstdDecoder(sharingDictionaryOf: decoder)
-        self.maxMessageSize = maxMessageSize
-        guard let memory = malloc(Self.scratchBytes) else { throw .outOfMemory }
-        scratch = memory
-        frames = .allocate(capacity: Self.maxFrames)
-        frames.initialize(repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: Self.maxFrames)
-        offsets = .allocate(capacity: Self.maxFrames)
-        offsets.initialize(repeating: 0, count: Self.maxFrames)
-        sizes = .allocate(capacity: Self.maxFrames)
-        sizes.initialize(repeating: 0, count: Self.maxFrames)
-        outcomes = .allocate(capacity: Self.maxFrames)
-        outcomes.initialize(repeating: .inline, count: Self.maxFrames)
+        filling = try Run()
+        spare = try Run()
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(changed, nil)
     }
 
     deinit {
-        stop()
-        free(scratch)
-        frames.deallocate()
-        offsets.deallocate()
-        sizes.deallocate()
-        outcomes.deinitialize(count: Self.maxFrames)
-        outcomes.deallocate()
         pthread_cond_destroy(changed)
         pthread_mutex_destroy(mutex)
         changed.deallocate()
@@ -111,7 +169,7 @@ final class ParallelInflater: @unchecked Sendable {
         started = true
     }
 
-    /// Ends the helper thread and waits for it.
+    /// Ends the helper thread (after the run it is decoding, if any) and waits for it.
     func stop() {
         guard started else { return }
         pthread_mutex_lock(mutex)
@@ -124,82 +182,84 @@ final class ParallelInflater: @unchecked Sendable {
 
     // MARK: The reader's side
 
-    /// Starts a new, empty run.
-    func reset() {
-        count = 0
-        used = 0
-        pendingCount = 0
-    }
+    /// Whether frames are held that `flush` would hand back.
+    var isHolding: Bool { inFlight != nil || filling.count > 0 }
 
-    /// Whether another frame may join the run.
-    var hasRoom: Bool { count < Self.maxFrames && used < Self.scratchBytes }
-
-    /// Adds the next frame of the stream to the run (`hasRoom` must be true). The frame's bytes
-    /// must stay valid until the run has been read back.
-    func add(_ frame: UnsafeRawBufferPointer) {
-        precondition(count < Self.maxFrames)
-        let i = count
-        count += 1
-        frames[i] = frame
-        if let size = ZstdDecoder.declaredSize(frame), size <= maxMessageSize, size <= Self.scratchBytes - used {
-            offsets[i] = used
-            sizes[i] = size
-            used += size
-            outcomes[i] = .pending
-            pendingCount += 1
-        } else {
-            outcomes[i] = .inline
-            // A frame left to the usual path ends the run: what follows must not overtake it.
-            used = Self.scratchBytes
+    /// Adds the next frame of the stream (one that `Run.takes`). When the run being filled is full,
+    /// it goes to the helper first, and the run before it is handed to `take`, decoded.
+    func add(_ frame: UnsafeRawBufferPointer, declaredSize size: Int, decoder: ZstdDecoder,
+             take: (Run) throws -> Void) rethrows {
+        if !filling.fits(bytes: frame.count, declaredSize: size) {
+            let previous = inFlight
+            if let previous { finish(previous, with: decoder) }
+            inFlight = filling
+            post(filling)
+            filling = previous ?? spare
+            if let previous {
+                defer { previous.reset() }
+                try take(previous)
+            }
         }
+        filling.add(frame, declaredSize: size)
     }
 
-    /// Decodes every pending frame of the run, on this thread and the helper's, with `decoder` (the
-    /// reader's own). Returns false, decoding nothing, when the run is too small to be worth it.
-    @discardableResult
-    func decode(with decoder: ZstdDecoder) -> Bool {
-        guard pendingCount >= Self.minimumParallel, started else { return false }
+    /// Hands every frame added so far to `take`, decoded and in order; afterwards nothing is held.
+    func flush(decoder: ZstdDecoder, take: (Run) throws -> Void) rethrows {
+        if let previous = inFlight {
+            finish(previous, with: decoder)
+            inFlight = nil
+            spare = previous
+            defer { previous.reset() }
+            try take(previous)
+        }
+        guard filling.count > 0 else { return }
+        let run = filling
+        if run.count >= Self.minimumParallel, started {
+            post(run)
+            finish(run, with: decoder)
+        } else {
+            nextFrame.store(0, ordering: .relaxed)
+            work(on: run, with: decoder)
+        }
+        defer { run.reset() }
+        try take(run)
+    }
+
+    /// Gives `run` to the helper.
+    private func post(_ run: Run) {
         nextFrame.store(0, ordering: .relaxed)
+        guard started else { return }
         pthread_mutex_lock(mutex)
+        job = run
         state = .posted
         pthread_cond_broadcast(changed)
         pthread_mutex_unlock(mutex)
-        work(with: decoder)
+    }
+
+    /// Decodes what is left of `run` alongside the helper, then waits for the helper's last frame.
+    /// A helper that has not started on it by then is not waited for.
+    private func finish(_ run: Run, with decoder: ZstdDecoder) {
+        work(on: run, with: decoder)
+        guard started else { return }
         pthread_mutex_lock(mutex)
         if state == .posted {
-            // The helper never started: the run is done without it.
             state = .idle
         } else {
             while state != .finished { pthread_cond_wait(changed, mutex) }
             state = .idle
         }
+        job = nil
         pthread_mutex_unlock(mutex)
-        return true
-    }
-
-    func frame(_ i: Int) -> UnsafeRawBufferPointer { frames[i] }
-
-    func outcome(_ i: Int) -> Outcome { outcomes[i] }
-
-    /// Frame `i`'s decoded bytes (after `.done(n)`: the first `n`).
-    func output(_ i: Int, count n: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: scratch + offsets[i], count: n)
     }
 
     // MARK: Both threads
 
-    /// Claims and decodes frames until none is left.
-    private func work(with decoder: ZstdDecoder) {
+    /// Claims and decodes frames of `run` until none is left.
+    private func work(on run: Run, with decoder: ZstdDecoder) {
         while true {
             let i = nextFrame.wrappingAdd(1, ordering: .relaxed).oldValue
-            guard i < count else { return }
-            guard case .pending = outcomes[i] else { continue }
-            let room = UnsafeMutableRawBufferPointer(start: scratch + offsets[i], count: sizes[i])
-            do {
-                outcomes[i] = .done(try decoder.decompress(frames[i], intoDeclared: room))
-            } catch {
-                outcomes[i] = .failed(error)
-            }
+            guard i < run.count else { return }
+            run.decode(i, with: decoder)
         }
     }
 
@@ -211,8 +271,9 @@ final class ParallelInflater: @unchecked Sendable {
             while state != .posted, !stopping { pthread_cond_wait(changed, mutex) }
             if stopping { break }
             state = .working
+            let run = job!
             pthread_mutex_unlock(mutex)
-            work(with: helperDecoder)
+            work(on: run, with: helperDecoder)
             pthread_mutex_lock(mutex)
             state = .finished
             pthread_cond_broadcast(changed)

@@ -166,7 +166,7 @@ public final class Tailer {
             self.decoder = decoder
             inflated = .allocate(byteCount: config.maxMessageSize, alignment: 16)
             if ParallelInflater.worthwhile {
-                parallel = try ParallelInflater(sharingDictionaryOf: decoder, maxMessageSize: config.maxMessageSize)
+                parallel = try ParallelInflater(sharingDictionaryOf: decoder)
                 parallel?.start()
             }
             stats.compressed = true
@@ -312,48 +312,70 @@ public final class Tailer {
         // it is the time of the read that brought them (`lastReceiveAt`): no clock reading per
         // event, which at a million events a second is a measurable share of the reader's time.
         var now = lastPing
-        while true {
-            if shouldStop() { throw Ending.finished }
-            var incoming = try connection.next(deadline: Deadline(nanoseconds: 0))
-            if incoming != nil {
-                now = max(now, connection.lastReceiveAt)
-            } else {
-                // The socket is idle: let the writer have what we hold, then wait.
-                try publishOrThrow()
-                if let failure = queue.writerFailure {
-                    throw failure.isBrokenPipe ? Ending.stdoutClosed : Ending.fatal(failure.description)
-                }
-                var wait = Deadline.after(seconds: Self.maxWait)
-                if nextStats != .max { wait = wait.earlier(Deadline(nanoseconds: nextStats)) }
-                if keepaliveNS != .max { wait = wait.earlier(Deadline(nanoseconds: lastPing &+ keepaliveNS)) }
-                if idleNS != .max { wait = wait.earlier(Deadline(nanoseconds: max(connection.lastReceiveAt, resumedReadingAt) &+ idleNS)) }
-                incoming = try connection.next(deadline: wait)
-                now = max(now, MonotonicClock.now())
+        do {
+            while true {
+                try pumpOnce(connection, endpointIndex: endpointIndex, now: &now, lastPing: &lastPing,
+                             keepaliveNS: keepaliveNS, idleNS: idleNS)
             }
-            if let incoming {
-                switch incoming {
-                case .text(let payload):
-                    try accept(payload, now: now, endpointIndex: endpointIndex)
-                case .binary(let payload):
-                    if let parallel {
-                        try acceptCompressedRun(payload, from: connection, with: parallel, now: now, endpointIndex: endpointIndex)
-                    } else {
-                        try acceptCompressed(payload, now: now, endpointIndex: endpointIndex)
-                    }
-                case let .closed(code, reason):
-                    throw ServerClosed(code: code, reason: reason)
-                }
+        } catch let ending as Ending {
+            throw ending
+        } catch {
+            // The connection failed: what it delivered before is still taken, in order.
+            try flushCompressed(now: now, endpointIndex: endpointIndex)
+            throw error
+        }
+    }
+
+    /// One message, or one wait for the socket, and the checks that follow it.
+    private func pumpOnce(_ connection: WebSocketConnection, endpointIndex: Int, now: inout UInt64, lastPing: inout UInt64,
+                          keepaliveNS: UInt64, idleNS: UInt64) throws {
+        if shouldStop() {
+            try flushCompressed(now: now, endpointIndex: endpointIndex)
+            throw Ending.finished
+        }
+        var incoming = try connection.next(deadline: Deadline(nanoseconds: 0))
+        if incoming != nil {
+            now = max(now, connection.lastReceiveAt)
+        } else {
+            // The socket is idle: let the writer have what we hold, then wait.
+            try flushCompressed(now: now, endpointIndex: endpointIndex)
+            try publishOrThrow()
+            if let failure = queue.writerFailure {
+                throw failure.isBrokenPipe ? Ending.stdoutClosed : Ending.fatal(failure.description)
             }
-            if !batch.isEmpty, now &- batch.openedAt >= Self.flushInterval { try publishOrThrow() }
-            reportStatsIfDue(now: now)
-            if now &- lastPing >= keepaliveNS {
-                try connection.ping()
-                lastPing = now
+            var wait = Deadline.after(seconds: Self.maxWait)
+            if nextStats != .max { wait = wait.earlier(Deadline(nanoseconds: nextStats)) }
+            if keepaliveNS != .max { wait = wait.earlier(Deadline(nanoseconds: lastPing &+ keepaliveNS)) }
+            if idleNS != .max { wait = wait.earlier(Deadline(nanoseconds: max(connection.lastReceiveAt, resumedReadingAt) &+ idleNS)) }
+            incoming = try connection.next(deadline: wait)
+            now = max(now, MonotonicClock.now())
+        }
+        if let incoming {
+            switch incoming {
+            case .binary(let payload):
+                try acceptCompressed(payload, now: now, endpointIndex: endpointIndex)
+            case .text(let payload):
+                // In its place in the stream: after the compressed events before it.
+                try flushCompressed(now: now, endpointIndex: endpointIndex)
+                try accept(payload, now: now, endpointIndex: endpointIndex)
+            case let .closed(code, reason):
+                try flushCompressed(now: now, endpointIndex: endpointIndex)
+                throw ServerClosed(code: code, reason: reason)
             }
-            // `resumedReadingAt` is a fresh reading, so it may be later than `now`.
-            let heardFrom = max(connection.lastReceiveAt, resumedReadingAt)
-            if now > heardFrom, now - heardFrom >= idleNS { throw IdleTimeout(seconds: config.idleTimeout) }
-            if caughtUp(now: now) { untilDone = true; throw Ending.finished }
+        }
+        if !batch.isEmpty, now &- batch.openedAt >= Self.flushInterval { try publishOrThrow() }
+        reportStatsIfDue(now: now)
+        if now &- lastPing >= keepaliveNS {
+            try connection.ping()
+            lastPing = now
+        }
+        // `resumedReadingAt` is a fresh reading, so it may be later than `now`.
+        let heardFrom = max(connection.lastReceiveAt, resumedReadingAt)
+        if now > heardFrom, now - heardFrom >= idleNS { throw IdleTimeout(seconds: config.idleTimeout) }
+        if caughtUp(now: now) {
+            try flushCompressed(now: now, endpointIndex: endpointIndex)
+            untilDone = true
+            throw Ending.finished
         }
     }
 
@@ -407,19 +429,29 @@ public final class Tailer {
         if batch.reserve(count) == nil { batch = queue.emptyBatch(minimum: count + 1) }
     }
 
-    /// A binary message on a `--compress` stream: one zstd frame holding one event.
+    /// A binary message on a `--compress` stream: one zstd frame holding one event. With a second
+    /// core it joins `parallel`'s runs, to be taken later in its turn; otherwise, or when its
+    /// header declares no usable size, it is decoded here, after whatever the runs still hold.
     private func acceptCompressed(_ frame: UnsafeRawBufferPointer, now: UInt64, endpointIndex: Int) throws {
         guard let decoder, let inflated else {
             stats.eventsReceived &+= 1
             reject("binary message ignored (compressed events need --compress)")
             return
         }
+        let declared = ZstdDecoder.declaredSize(frame)
+        if let parallel {
+            if let size = declared, size <= config.maxMessageSize, ParallelInflater.Run.takes(bytes: frame.count, declaredSize: size) {
+                try parallel.add(frame, declaredSize: size, decoder: decoder) { try acceptRun($0, now: now, endpointIndex: endpointIndex) }
+                return
+            }
+            try flushCompressed(now: now, endpointIndex: endpointIndex)
+        }
         stats.compressedBytes &+= UInt64(frame.count)
         // Straight into the batch when the frame declares a size that may be accepted (Jetstream's
         // always do), so the event is not copied again; otherwise into the scratch buffer.
         var output = inflated
         var inBatch = false
-        if let size = ZstdDecoder.declaredSize(frame), size <= config.maxMessageSize {
+        if let size = declared, size <= config.maxMessageSize {
             if batch.reserve(size) == nil { try startBatch(room: size) }
             if let room = batch.reserve(size) {
                 output = room
@@ -437,36 +469,25 @@ public final class Tailer {
                            endpointIndex: endpointIndex)
     }
 
-    /// A binary message and the whole binary messages already buffered behind it (`--compress`
-    /// with a second core): decoded together by `ParallelInflater`, then taken in stream order.
-    /// A protocol error met while gathering them ends the connection only after the messages
-    /// before it are taken, as it would one by one.
-    private func acceptCompressedRun(_ first: UnsafeRawBufferPointer, from connection: WebSocketConnection,
-                                     with run: ParallelInflater, now: UInt64, endpointIndex: Int) throws {
-        guard decoder != nil else { return try acceptCompressed(first, now: now, endpointIndex: endpointIndex) }
-        run.reset()
-        run.add(first)
-        var failure: ProtocolError?
-        do {
-            while run.hasRoom, let next = try connection.nextBufferedBinary() { run.add(next) }
-        } catch {
-            failure = error
-        }
-        if let decoder { run.decode(with: decoder) }
+    /// Everything `parallel` holds, decoded and taken in order.
+    private func flushCompressed(now: UInt64, endpointIndex: Int) throws {
+        guard let parallel, parallel.isHolding, let decoder else { return }
+        try parallel.flush(decoder: decoder) { try acceptRun($0, now: now, endpointIndex: endpointIndex) }
+    }
+
+    /// The events of a decoded run, in order.
+    private func acceptRun(_ run: ParallelInflater.Run, now: UInt64, endpointIndex: Int) throws {
         for i in 0..<run.count {
-            let frame = run.frame(i)
+            stats.compressedBytes &+= UInt64(run.frame(i).count)
             switch run.outcome(i) {
-            case .inline, .pending:
-                try acceptCompressed(frame, now: now, endpointIndex: endpointIndex)
             case .done(let n):
-                stats.compressedBytes &+= UInt64(frame.count)
                 try acceptInflated(run.output(i, count: n), inBatch: false, now: now, endpointIndex: endpointIndex)
             case .failed(let error):
-                stats.compressedBytes &+= UInt64(frame.count)
                 try decompressionFailed(error)
+            case .pending:
+                preconditionFailure("a frame of a finished run was not decoded")
             }
         }
-        if let failure { throw failure }
     }
 
     /// A frame that could not be decompressed: fatal when it needs another dictionary, otherwise

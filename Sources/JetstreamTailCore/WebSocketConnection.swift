@@ -112,18 +112,6 @@ public final class WebSocketConnection {
         }
     }
 
-    /// The next message when it is a whole binary message already received, without reading or
-    /// waiting; nil for anything else (which `next` then returns). The payloads of successive calls
-    /// stay valid together, until the next call to `next`, so a run of them can be decoded at once.
-    public func nextBufferedBinary() throws(ProtocolError) -> UnsafeRawBufferPointer? {
-        do {
-            return try reader.nextWholeBinary(from: buffer)
-        } catch {
-            fail(error)
-            throw error
-        }
-    }
-
     /// Sends one complete message (text or binary), masked as a client must.
     public func send(opcode: Opcode, payload: UnsafeRawBufferPointer, deadline: Deadline = .after(seconds: 10)) throws {
         try transport.send(FrameEncoder.encode(opcode: opcode, payload: payload), deadline: deadline)

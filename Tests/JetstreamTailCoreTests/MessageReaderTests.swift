@@ -228,50 +228,6 @@ let ascii = Array("Hello".utf8)
         #expect(reader.assemblyCapacity == 0)
     }
 
-    @Test func takesWholeBinaryMessagesOnlyAndTheyStayValidTogether() throws {
-        let reader = MessageReader(maxMessageSize: 1024)
-        let buffer = ReadBuffer(capacity: 4096)
-        let stream = wireFrame(0x2, [1, 2, 3]) + wireFrame(0x2, Array(repeating: 9, count: 200)) + wireFrame(0x9, [7])
-            + wireFrame(0x2, [4]) + wireFrame(0x1, Array("hi".utf8)) + wireFrame(0x2, [5], fin: false) + wireFrame(0x0, [6])
-            + wireFrame(0x2, [8, 8])
-        stream.withUnsafeBytes { buffer.append($0) }
-        let first = try #require(try reader.nextWholeBinary(from: buffer))
-        let second = try #require(try reader.nextWholeBinary(from: buffer))
-        // A ping is not taken; `next` answers it, then the binary message behind it can be.
-        #expect(try reader.nextWholeBinary(from: buffer) == nil)
-        #expect(Array(first) == [1, 2, 3] && Array(second) == Array(repeating: 9, count: 200))
-        #expect(try reader.next(from: buffer).map(Seen.init) == .ping([7]))
-        #expect(Array(try #require(try reader.nextWholeBinary(from: buffer))) == [4])
-        // Neither text nor a fragmented message.
-        #expect(try reader.nextWholeBinary(from: buffer) == nil)
-        #expect(try reader.next(from: buffer).map(Seen.init) == .text("hi"))
-        #expect(try reader.nextWholeBinary(from: buffer) == nil)
-        #expect(try reader.next(from: buffer).map(Seen.init) == .binary([5, 6]))
-        // The assembled message may still be in use, so nothing is taken right after it.
-        #expect(try reader.nextWholeBinary(from: buffer) == nil)
-        #expect(try reader.next(from: buffer).map(Seen.init) == .binary([8, 8]))
-        #expect(buffer.count == 0)
-        // Everything taken so far lay in the buffer, untouched by the calls after it.
-        #expect(Array(first) == [1, 2, 3] && Array(second) == Array(repeating: 9, count: 200))
-    }
-
-    @Test func leavesABinaryMessageStillArrivingToNext() throws {
-        let reader = MessageReader(maxMessageSize: 1024)
-        let buffer = ReadBuffer(capacity: 4096)
-        let frame = wireFrame(0x2, Array(repeating: 3, count: 300))
-        frame[..<100].withUnsafeBytes { buffer.append($0) }
-        #expect(try reader.nextWholeBinary(from: buffer) == nil)
-        frame[100...].withUnsafeBytes { buffer.append($0) }
-        #expect(try reader.next(from: buffer).map(Seen.init) == .binary(Array(repeating: 3, count: 300)))
-    }
-
-    @Test func aBinaryFrameOverTheLimitFailsAsInNext() {
-        let reader = MessageReader(maxMessageSize: 10)
-        let buffer = ReadBuffer(capacity: 4096)
-        wireFrame(0x2, Array(repeating: 3, count: 11)).withUnsafeBytes { buffer.append($0) }
-        #expect(throws: ProtocolError.messageTooBig(size: 11, limit: 10)) { try reader.nextWholeBinary(from: buffer) }
-    }
-
     @Test func reportsHowManyContiguousBytesTheFrameNeeds() throws {
         let reader = MessageReader(maxMessageSize: 1 << 20)
         let buffer = ReadBuffer(capacity: 64)

@@ -4,78 +4,83 @@ import Testing
 @Suite struct ParallelInflaterTests {
     /// Jetstream's dictionary and the sample events, each compressed with it as the server does.
     private struct Fixture {
+        let dictionary: [UInt8]
         let decoder: ZstdDecoder
         let events: [[UInt8]]
         let frames: [[UInt8]]
 
         init() throws {
             let dictionary = try TestData.shared("zstd_dictionary")
+            let events = try TestData.sharedLines("sample-events.jsonl")
+            self.dictionary = dictionary
             decoder = try ZstdDecoder(dictionary: dictionary)
-            events = try TestData.sharedLines("sample-events.jsonl")
+            self.events = events
             frames = try events.map { try compress($0, FrameOptions(dictionary: dictionary)) }
         }
     }
 
-    /// Adds `frames` to a new run of `inflater`, keeping their bytes alive until `body` returns.
-    private func withRun<T>(_ inflater: ParallelInflater, _ frames: [[UInt8]], _ body: () throws -> T) rethrows -> T {
-        let storage = frames.map { frame -> UnsafeMutableRawBufferPointer in
-            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(frame.count, 1), alignment: 1)
-            frame.withUnsafeBytes { copy.copyMemory(from: $0) }
-            return copy
-        }
-        defer { storage.forEach { $0.deallocate() } }
-        inflater.reset()
-        for (copy, frame) in zip(storage, frames) where inflater.hasRoom {
-            inflater.add(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(copy)[..<frame.count]))
-        }
-        return try body()
-    }
+    /// What `take` was handed, run by run, in order.
+    private final class Taken {
+        var outcomes: [ParallelInflater.Outcome] = []
+        var events: [[UInt8]?] = []
+        var runs = 0
 
-    private func decoded(_ inflater: ParallelInflater, _ i: Int) -> [UInt8]? {
-        guard case .done(let n) = inflater.outcome(i) else { return nil }
-        return Array(inflater.output(i, count: n))
-    }
-
-    @Test func twoThreadsDecodeEveryFrameOfARunInPlace() throws {
-        let f = try Fixture()
-        let inflater = try ParallelInflater(sharingDictionaryOf: f.decoder, maxMessageSize: 1 << 20)
-        inflater.start()
-        defer { inflater.stop() }
-        // The same run decoded many times, so both threads take frames.
-        let frames = Array(repeating: f.frames, count: 8).flatMap { $0 }
-        let events = Array(repeating: f.events, count: 8).flatMap { $0 }
-        try #require(frames.count >= ParallelInflater.minimumParallel)
-        for _ in 0..<20 {
-            withRun(inflater, frames) {
-                #expect(inflater.count == frames.count)
-                #expect(inflater.decode(with: f.decoder))
-                for i in 0..<frames.count where decoded(inflater, i) != events[i] {
-                    Issue.record("frame \(i): \(inflater.outcome(i))")
-                    return
-                }
+        func take(_ run: ParallelInflater.Run) {
+            runs += 1
+            for i in 0..<run.count {
+                let outcome = run.outcome(i)
+                outcomes.append(outcome)
+                if case .done(let n) = outcome { events.append(Array(run.output(i, count: n))) } else { events.append(nil) }
             }
         }
     }
 
-    @Test func aRunTooSmallIsLeftToTheCaller() throws {
-        let f = try Fixture()
-        let inflater = try ParallelInflater(sharingDictionaryOf: f.decoder, maxMessageSize: 1 << 20)
-        inflater.start()
-        defer { inflater.stop() }
-        let frames = Array(f.frames.prefix(ParallelInflater.minimumParallel - 1))
-        withRun(inflater, frames) {
-            #expect(!inflater.decode(with: f.decoder))
-            for i in 0..<frames.count {
-                guard case .pending = inflater.outcome(i) else { Issue.record("frame \(i): \(inflater.outcome(i))"); return }
+    /// Adds every frame, then flushes; the frames are the caller's bytes only during `add`.
+    private func feed(_ inflater: ParallelInflater, _ frames: [[UInt8]], _ decoder: ZstdDecoder, into taken: Taken) {
+        for frame in frames {
+            let size = frame.withUnsafeBytes { ZstdDecoder.declaredSize($0) }!
+            #expect(ParallelInflater.Run.takes(bytes: frame.count, declaredSize: size))
+            // A copy that dies right after `add`: the run must hold its own.
+            var copy = frame
+            copy.withUnsafeMutableBytes { bytes in
+                inflater.add(UnsafeRawBufferPointer(bytes), declaredSize: size, decoder: decoder) { taken.take($0) }
+                bytes.initializeMemory(as: UInt8.self, repeating: 0)
             }
+        }
+        inflater.flush(decoder: decoder) { taken.take($0) }
+        #expect(!inflater.isHolding)
+    }
+
+    @Test(arguments: [true, false])
+    func everyEventComesBackDecodedAndInOrder(withHelper: Bool) throws {
+        let f = try Fixture()
+        let inflater = try ParallelInflater(sharingDictionaryOf: f.decoder)
+        if withHelper { inflater.start() }
+        defer { inflater.stop() }
+        // Enough frames for several full runs, so runs go to the helper while others fill.
+        let copies = 3 * ParallelInflater.Run.maxFrames / f.frames.count + 1
+        let frames = Array(repeating: f.frames, count: copies).flatMap { $0 }
+        let events = Array(repeating: f.events, count: copies).flatMap { $0 }
+        for _ in 0..<3 {
+            let taken = Taken()
+            feed(inflater, frames, f.decoder, into: taken)
+            #expect(taken.runs >= 4)
+            #expect(taken.events.count == events.count)
+            #expect(taken.events == events.map { Optional($0) })
         }
     }
 
-    @Test func withoutTheHelperNothingIsDecoded() throws {
+    @Test func aFewFramesComeBackAtTheFlush() throws {
         let f = try Fixture()
-        let inflater = try ParallelInflater(sharingDictionaryOf: f.decoder, maxMessageSize: 1 << 20)
-        withRun(inflater, Array(repeating: f.frames, count: 4).flatMap { $0 }) {
-            #expect(!inflater.decode(with: f.decoder))
+        let inflater = try ParallelInflater(sharingDictionaryOf: f.decoder)
+        inflater.start()
+        defer { inflater.stop() }
+        for count in [1, ParallelInflater.minimumParallel - 1, ParallelInflater.minimumParallel, 100] {
+            let frames = (0..<count).map { f.frames[$0 % f.frames.count] }
+            let taken = Taken()
+            feed(inflater, frames, f.decoder, into: taken)
+            #expect(taken.runs == 1)
+            #expect(taken.events == (0..<count).map { Optional(f.events[$0 % f.events.count]) })
         }
     }
 
@@ -95,64 +100,57 @@ import Testing
         return copy
     }
 
-    @Test func aBadFrameFailsAloneInARun() throws {
+    @Test func aBadFrameFailsAloneInItsPlace() throws {
         let f = try Fixture()
-        let inflater = try ParallelInflater(sharingDictionaryOf: f.decoder, maxMessageSize: 1 << 20)
+        let inflater = try ParallelInflater(sharingDictionaryOf: f.decoder)
         inflater.start()
         defer { inflater.stop() }
-        var frames = Array(repeating: f.frames, count: 6).flatMap { $0 }
-        let events = Array(repeating: f.events, count: 6).flatMap { $0 }
-        var corrupt = frames[5]
-        for k in (corrupt.count / 2)..<(corrupt.count / 2 + 4) { corrupt[k] ^= 0xA5 }
-        frames[5] = corrupt
+        var frames = Array(repeating: f.frames, count: 400).flatMap { $0 }
+        let events = Array(repeating: f.events, count: 400).flatMap { $0 }
+        let corrupt = [5, 1500]
+        for i in corrupt {
+            for k in (frames[i].count / 2)..<(frames[i].count / 2 + 4) { frames[i][k] ^= 0xA5 }
+        }
         let largest = f.events.indices.max { f.events[$0].count < f.events[$1].count }!
         try #require(f.events[largest].count >= 300)
-        frames[11] = try lyingAboutItsSize(f.frames[largest], by: 10)
-        withRun(inflater, frames) {
-            #expect(inflater.count == frames.count)
-            #expect(inflater.decode(with: f.decoder))
-            for i in 0..<frames.count {
-                switch (i, inflater.outcome(i)) {
-                case (5, .failed(.corrupt)):
-                    break
-                case (11, .failed(.corrupt(let reason))):
-                    #expect(reason.contains("header declares"), "\(reason)")
-                case (_, .done):
-                    #expect(i != 5 && i != 11 && decoded(inflater, i) == events[i], "frame \(i)")
-                case (_, let outcome):
-                    Issue.record("frame \(i): \(outcome)")
-                }
+        let lying = 1100
+        frames[lying] = try lyingAboutItsSize(f.frames[largest], by: 10)
+        let taken = Taken()
+        feed(inflater, frames, f.decoder, into: taken)
+        try #require(taken.outcomes.count == frames.count)
+        for (i, outcome) in taken.outcomes.enumerated() {
+            switch (i, outcome) {
+            case (lying, .failed(.corrupt(let reason))):
+                #expect(reason.contains("header declares"), "\(reason)")
+            case (_, .failed(.corrupt)) where corrupt.contains(i):
+                break
+            case (_, .done):
+                #expect(!corrupt.contains(i) && i != lying && taken.events[i] == events[i], "frame \(i)")
+            case (_, let outcome):
+                Issue.record("frame \(i): \(outcome)")
             }
         }
     }
 
-    @Test func aFrameWithoutADeclaredSizeIsLeftInlineAndEndsTheRun() throws {
-        let f = try Fixture()
-        let dictionary = try TestData.shared("zstd_dictionary")
-        let inflater = try ParallelInflater(sharingDictionaryOf: f.decoder, maxMessageSize: 1 << 20)
-        var frames = Array(repeating: f.frames, count: 4).flatMap { $0 }
-        frames[7] = try compress(f.events[1], FrameOptions(dictionary: dictionary, contentSize: false))
-        withRun(inflater, frames) {
-            // What follows it must not overtake it, so the run stops there.
-            #expect(inflater.count == 8)
-            #expect(!inflater.hasRoom)
-            guard case .inline = inflater.outcome(7) else { Issue.record("\(inflater.outcome(7))"); return }
-        }
-        frames[7] = [0x28, 0xB5, 0x2F]  // not even a frame header
-        withRun(inflater, frames) {
-            #expect(inflater.count == 8)
-            guard case .inline = inflater.outcome(7) else { Issue.record("\(inflater.outcome(7))"); return }
-        }
+    @Test func onlyFramesThatFitAnEmptyRunAreTaken() {
+        #expect(ParallelInflater.Run.takes(bytes: 1000, declaredSize: 4000))
+        #expect(!ParallelInflater.Run.takes(bytes: ParallelInflater.Run.inputBytes + 1, declaredSize: 10))
+        #expect(!ParallelInflater.Run.takes(bytes: 10, declaredSize: ParallelInflater.Run.outputBytes + 1))
     }
 
-    @Test func aFrameOverTheSizeLimitIsLeftInline() throws {
+    /// The caller stops taking (its --limit was reached): nothing hangs, and the helper stops.
+    @Test func aTakeThatThrowsLeavesNothingHanging() throws {
+        struct Enough: Error {}
         let f = try Fixture()
-        let big = f.events.max { $0.count < $1.count }!
-        let inflater = try ParallelInflater(sharingDictionaryOf: f.decoder, maxMessageSize: big.count - 1)
-        let index = f.events.firstIndex(of: big)!
-        withRun(inflater, f.frames) {
-            #expect(inflater.count == index + 1)
-            guard case .inline = inflater.outcome(index) else { Issue.record("\(inflater.outcome(index))"); return }
+        let inflater = try ParallelInflater(sharingDictionaryOf: f.decoder)
+        inflater.start()
+        let frames = Array(repeating: f.frames, count: 1000).flatMap { $0 }
+        #expect(throws: Enough.self) {
+            for frame in frames {
+                let size = frame.withUnsafeBytes { ZstdDecoder.declaredSize($0) }!
+                try frame.withUnsafeBytes { try inflater.add($0, declaredSize: size, decoder: f.decoder) { _ in throw Enough() } }
+            }
         }
+        inflater.stop()
     }
 }
