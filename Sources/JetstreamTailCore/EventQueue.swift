@@ -333,8 +333,7 @@ public final class StdoutWriter: @unchecked Sendable {
     private let queue: BatchQueue
     private let output: OutputWriter
     private let checkpoint: Checkpoint?
-    private var thread = pthread_t()
-    private var started = false
+    private var thread = PosixThread()
 
     public init(queue: BatchQueue, fd: Int32 = 1, checkpoint: Checkpoint? = nil) {
         self.queue = queue
@@ -343,21 +342,12 @@ public final class StdoutWriter: @unchecked Sendable {
     }
 
     public func start() {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, { context in
-            let writer = Unmanaged<StdoutWriter>.fromOpaque(context!).takeRetainedValue()
-            writer.run()
-            return nil
-        }, context)
-        precondition(rc == 0, "cannot start the writer thread: \(SystemError.describe(rc))")
-        started = true
+        thread.start("writer") { [self] in run() }
     }
 
     /// Waits for the thread to finish (after `queue.close()`).
     public func join() {
-        guard started else { return }
-        pthread_join(thread, nil)
-        started = false
+        thread.join()
     }
 
     private func run() {

@@ -131,8 +131,8 @@ final class ParallelInflater: @unchecked Sendable {
     private var stopping = false
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var thread = pthread_t()
-    private var started = false
+    private var thread = PosixThread()
+    private var started: Bool { thread.isRunning }
 
     /// Whether this process may run on a second CPU to decode on: its affinity mask (so
     /// `taskset -c 0 jetstream-tail …` keeps decoding on one core), else the CPUs online.
@@ -159,14 +159,7 @@ final class ParallelInflater: @unchecked Sendable {
     /// Starts the helper thread.
     func start() {
         guard !started else { return }
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, { context in
-            let inflater = Unmanaged<ParallelInflater>.fromOpaque(context!).takeRetainedValue()
-            inflater.helperLoop()
-            return nil
-        }, context)
-        precondition(rc == 0, "cannot start the decompression thread: \(SystemError.describe(rc))")
-        started = true
+        thread.start("decompression") { [self] in helperLoop() }
     }
 
     /// Ends the helper thread (after the run it is decoding, if any) and waits for it.
@@ -176,8 +169,7 @@ final class ParallelInflater: @unchecked Sendable {
         stopping = true
         pthread_cond_broadcast(changed)
         pthread_mutex_unlock(mutex)
-        pthread_join(thread, nil)
-        started = false
+        thread.join()
     }
 
     // MARK: The reader's side
