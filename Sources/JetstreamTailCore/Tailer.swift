@@ -53,7 +53,7 @@ public final class Tailer {
     /// `--max-message-size` bytes, allocated once.
     private var decoder: ZstdDecoder?
     private var inflated: UnsafeMutableRawBufferPointer?
-    /// `--compress` with a second core: frames that arrive together are decoded on two threads.
+    /// `--compress` with a second CPU: frames decoded on a helper thread while this one reads on.
     private var parallel: ParallelInflater?
     private var reportedDecompression: Set<String> = []
     /// The filters as an `options_update` message, when they are too long for the URL
