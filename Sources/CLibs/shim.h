@@ -84,6 +84,31 @@ static inline CURLcode jt_curl_getinfo_long(const struct jt_curl *api, CURL *han
     return api->easy_getinfo(handle, info, value);
 }
 
+// libcurl's CURLOPT_SSL_CTX_FUNCTION for its OpenSSL backend: before the handshake, let OpenSSL
+// read ahead into a 64 KiB buffer, so one recv(2) brings several TLS records instead of two calls
+// for each (header, then body). OpenSSL is libcurl's dependency, not linked here: its two
+// functions are looked up in the copy libcurl loaded, and when that is not libssl.so.3 nothing
+// changes. 41 is SSL_CTRL_SET_READ_AHEAD (openssl/ssl.h), the control that SSL_CTX_set_read_ahead
+// wraps.
+static inline CURLcode jt_tune_openssl(CURL *curl, void *ssl_ctx, void *context) {
+    (void)curl;
+    (void)context;
+    void *ssl = dlopen("libssl.so.3", RTLD_LAZY | RTLD_NOLOAD);
+    if (!ssl) return CURLE_OK;
+    long (*control)(void *, int, long, void *) = (long (*)(void *, int, long, void *))dlsym(ssl, "SSL_CTX_ctrl");
+    void (*buffer)(void *, size_t) = (void (*)(void *, size_t))dlsym(ssl, "SSL_CTX_set_default_read_buffer_len");
+    if (control && buffer) {
+        buffer(ssl_ctx, 64 * 1024);
+        control(ssl_ctx, 41, 1, NULL);
+    }
+    dlclose(ssl);
+    return CURLE_OK;
+}
+
+static inline CURLcode jt_curl_setopt_tune_openssl(const struct jt_curl *api, CURL *handle) {
+    return api->easy_setopt(handle, CURLOPT_SSL_CTX_FUNCTION, jt_tune_openssl);
+}
+
 // How many CPUs this process may run on (its affinity mask, as taskset or a cpuset sets it), or -1
 // when the kernel does not say. The raw system call: syscall(2) is variadic, and glibc declares
 // sched_getaffinity only under _GNU_SOURCE.

@@ -63,6 +63,8 @@ public final class CurlTransport: Transport {
             try set(h, CURLOPT_CONNECTTIMEOUT_MS, remainingMs)
             try set(h, CURLOPT_TIMEOUT_MS, remainingMs)
             try set(h, CURLOPT_TCP_NODELAY, 1)
+            // OpenSSL read-ahead (see jt_tune_openssl); other TLS backends refuse the option.
+            _ = jt_curl_setopt_tune_openssl(api, h)
             if let ca = options.caCertPath { try set(h, CURLOPT_CAINFO, ca) }
             if options.insecure {
                 try set(h, CURLOPT_SSL_VERIFYPEER, 0)
