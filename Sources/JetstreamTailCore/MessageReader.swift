@@ -100,6 +100,8 @@ public final class MessageReader {
             assemblyHandedOut = false
             assemblyCount = 0
             releaseLargeAssembly()
+        } else if pending == nil, messageOpcode == nil, let event = try nextWholeMessage(from: buffer) {
+            return event
         }
         while true {
             let bytes = buffer.readable
@@ -183,6 +185,36 @@ public final class MessageReader {
             }
             // A non-final fragment was stored; go on with the next frame.
         }
+    }
+
+    /// The common case, read without building a `FrameHeader`: an unfragmented, unmasked text or
+    /// binary message with a 7- or 16-bit length, wholly in `buffer`, within the size limit, and
+    /// no fragmented message open. It passes every rule `next` checks, and its text is validated
+    /// whole instead of as it arrives. Nil, consuming nothing, for anything else: `next` then
+    /// takes it the general way, reporting what is wrong with it.
+    @inline(__always)
+    private func nextWholeMessage(from buffer: ReadBuffer) throws(ProtocolError) -> WebSocketEvent? {
+        let bytes = buffer.readable
+        guard bytes.count >= 2 else { return nil }
+        // 0x81 / 0x82: FIN, no reserved bits, opcode 1 (text) or 2 (binary); the mask bit is clear.
+        let b0 = bytes[0], b1 = bytes[1]
+        guard b0 == 0x81 || b0 == 0x82, b1 < 127 else { return nil }
+        var length = Int(b1)
+        var header = 2
+        if length == 126 {
+            guard bytes.count >= 4 else { return nil }
+            length = Int(bytes[2]) << 8 | Int(bytes[3])
+            header = 4
+        }
+        guard length <= maxMessageSize, bytes.count - header >= length else { return nil }
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[header..<(header + length)])
+        if b0 == 0x81 {
+            // §8.1 and §5.6: the whole message must be valid UTF-8.
+            guard UTF8Validator.isValid(payload) else { throw .invalidUTF8 }
+        }
+        buffer.consume(header + length)
+        contiguousBytesWanted = 2
+        return b0 == 0x81 ? .text(payload) : .binary(payload)
     }
 
     /// Rules that depend on the frames before this one: fragment order and the size limit.
