@@ -11,7 +11,8 @@ import Musl
 /// `--save-every` events or `--save-interval` seconds, whichever comes first, and once more at exit.
 /// When stdout is a regular file it is fsynced before each save, so a power loss cannot leave the
 /// cursor ahead of the output. Used by one thread at a time: the writer while it runs, then the
-/// reader after joining it.
+/// reader after joining it. (With a cursor file there is always a writer thread, so that those
+/// fsyncs never stall reading.)
 public final class Checkpoint: @unchecked Sendable {
     private let file: CursorFile
     /// `authority` of each configured endpoint, by index: the `host` saved with a sequence number.

@@ -12,6 +12,18 @@ public struct OutputWriter: Sendable {
 
     public init(fd: Int32 = 1) { self.fd = fd }
 
+    /// Whether a write to `fd` completes without waiting for another process to read: true for a
+    /// regular file and for /dev/null, false for pipes, sockets, terminals and anything unknown.
+    public static func neverWaitsForAReader(fd: Int32) -> Bool {
+        var output = stat()
+        guard fstat(fd, &output) == 0 else { return false }
+        let type = output.st_mode & S_IFMT
+        if type == S_IFREG { return true }
+        guard type == S_IFCHR else { return false }
+        var null = stat()
+        return stat("/dev/null", &null) == 0 && null.st_mode & S_IFMT == S_IFCHR && null.st_rdev == output.st_rdev
+    }
+
     /// Writes every byte, retrying short writes and interruptions.
     public func writeAll(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {
         var offset = 0

@@ -10,7 +10,9 @@ import Musl
 /// Two threads. This one (the reader) owns the socket: it parses frames, answers pings, scans each
 /// event, skips replayed duplicates, and copies events into batches. The writer thread
 /// (`StdoutWriter`) writes batches to stdout. Between them sits a bounded `BatchQueue`, so a slow
-/// stdout never delays a pong, and memory stays bounded however long stdout stalls.
+/// stdout never delays a pong, and memory stays bounded however long stdout stalls. When stdout
+/// is a regular file or /dev/null under `--on-full block` and without a cursor file, the reader
+/// writes the batches itself and there is no second thread (see `StdoutWriter`).
 ///
 /// Batches go to the writer when full, when the socket goes idle, and at least every 100 ms, so a
 /// slow stream still shows up at once in `| jq` while a fast one leaves in large writes.
@@ -120,7 +122,10 @@ public final class Tailer {
         defer { parallel?.stop() }
         if config.statsInterval > 0 { nextStats = MonotonicClock.now() &+ UInt64(config.statsInterval * 1e9) }
         if untilMicros != nil, config.progress, !config.quiet, Progress.isTerminal() { nextProgress = MonotonicClock.now() }
-        let writer = StdoutWriter(queue: queue, fd: outputFD, checkpoint: checkpoint)
+        // Under `block` a file's writes may as well come from the reader (see StdoutWriter), unless
+        // the cursor file's saves would fsync it from the reader's thread.
+        let inline = config.onFull == .block && checkpoint == nil && OutputWriter.neverWaitsForAReader(fd: outputFD)
+        let writer = StdoutWriter(queue: queue, fd: outputFD, checkpoint: checkpoint, inline: inline)
         self.writer = writer
         writer.start()
         let ending = connectLoop()
@@ -535,6 +540,15 @@ public final class Tailer {
     /// written with the rest of the queue (`final` waits for room whatever happens).
     private func publishOrThrow(final: Bool = false) throws {
         guard !batch.isEmpty else { return }
+        if let writer, writer.isInline {
+            do {
+                try writer.write(batch)
+            } catch {
+                throw error.isBrokenPipe ? Ending.stdoutClosed : Ending.fatal(error.description)
+            }
+            batch = queue.emptyBatch()
+            return
+        }
         var waited = false
         defer { if waited { resumedReadingAt = MonotonicClock.now() } }
         while true {

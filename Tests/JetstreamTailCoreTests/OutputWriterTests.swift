@@ -44,4 +44,26 @@ import Glibc
         #expect(failure?.isBrokenPipe == true)
         close(w)
     }
+
+    @Test func onlyAFileOrDevNullNeverWaitsForAReader() throws {
+        let path = "/tmp/jt-output-writer-\(getpid())"
+        let file = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        try #require(file >= 0)
+        defer { close(file); unlink(path) }
+        #expect(OutputWriter.neverWaitsForAReader(fd: file))
+        let null = open("/dev/null", O_WRONLY)
+        try #require(null >= 0)
+        defer { close(null) }
+        #expect(OutputWriter.neverWaitsForAReader(fd: null))
+        // Another character device, a pipe and a closed descriptor may all make a write wait, or fail.
+        let zero = open("/dev/zero", O_WRONLY)
+        try #require(zero >= 0)
+        defer { close(zero) }
+        #expect(!OutputWriter.neverWaitsForAReader(fd: zero))
+        let (r, w) = try pipePair()
+        #expect(!OutputWriter.neverWaitsForAReader(fd: w))
+        close(r)
+        close(w)
+        #expect(!OutputWriter.neverWaitsForAReader(fd: w))
+    }
 }
