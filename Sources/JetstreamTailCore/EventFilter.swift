@@ -28,6 +28,9 @@ public struct EventFilter: Sendable, Equatable {
     /// True when every event passes, so the caller can skip the check altogether.
     public var passesEverything: Bool { kindMask == .max && operationMask == .max }
 
+    /// Whether `matches` reads a commit's `operation` (with `--operation`); `kind` it always may.
+    public var readsOperation: Bool { operationMask != .max }
+
     /// Whether the event is to be written.
     @inline(__always)
     public func matches(_ event: ScannedEvent) -> Bool {

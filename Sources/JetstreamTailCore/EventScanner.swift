@@ -87,22 +87,27 @@ public enum EventScanner {
     /// An event is written out as one line, so a line break (`\n`) anywhere sends it through
     /// `validate` too; `hasLineBreaks` then tells the writer to turn those breaks — whitespace
     /// between tokens, since a JSON string cannot hold a raw one — into spaces.
-    public static func scan(_ bytes: UnsafeRawBufferPointer) -> ScannedEvent? {
+    ///
+    /// `commitFields: false` says the caller needs no commit field (`rev`, `operation`,
+    /// `collection`, `rkey`): the fast path then stops at the `"commit":{"rev":"` that follows
+    /// `"kind":"commit"` and leaves them nil. Nothing else changes; the full check still reads
+    /// everything.
+    public static func scan(_ bytes: UnsafeRawBufferPointer, commitFields: Bool = true) -> ScannedEvent? {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
         if memchr(base, 0x0A, bytes.count) != nil {
             guard var event = validate(bytes) else { return nil }
             event.hasLineBreaks = true
             return event
         }
-        return scanPrefix(bytes) ?? validate(bytes)
+        return scanPrefix(bytes, commitFields: commitFields) ?? validate(bytes)
     }
 
     /// The fast path alone: the fields when the event starts in the server's layout and ends in
     /// `}`, otherwise nil.
-    @inline(__always) static func scanPrefix(_ bytes: UnsafeRawBufferPointer) -> ScannedEvent? {
+    @inline(__always) static func scanPrefix(_ bytes: UnsafeRawBufferPointer, commitFields: Bool = true) -> ScannedEvent? {
         guard let base = bytes.baseAddress else { return nil }
         var prefix = PrefixScanner(p: base, n: bytes.count)
-        return prefix.run()
+        return prefix.run(commitFields: commitFields)
     }
 
     /// The event's fields, or nil when `bytes` is not exactly one JSON object with only whitespace
@@ -128,7 +133,7 @@ private struct PrefixScanner {
 
     @inline(__always) func byte(_ k: Int) -> UInt8 { p.load(fromByteOffset: k, as: UInt8.self) }
 
-    @inline(__always) mutating func run() -> ScannedEvent? {
+    @inline(__always) mutating func run(commitFields: Bool) -> ScannedEvent? {
         guard n >= 2, byte(n - 1) == UInt8(ascii: "}"), literal("{\"did\":\"") else { return nil }
         guard let did = plainString(), literal("\",\"time_us\":"), let time = integer(),
               time <= UInt64(Int64.max) else { return nil }
@@ -146,6 +151,7 @@ private struct PrefixScanner {
             return event.kind == .commit ? nil : event  // a commit laid out otherwise: the full scan
         }
         event.kind = .commit
+        if !commitFields { return event }
         guard let rev = plainString(), literal("\",\"operation\":\"") else { return nil }
         if literal("create\",\"collection\":\"") {
             event.operation = .create

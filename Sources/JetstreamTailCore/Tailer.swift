@@ -63,6 +63,9 @@ public final class Tailer {
     private let hello: [UInt8]?
     /// `--kind` and `--operation`, applied here to the raw event.
     private let filter: EventFilter
+    /// Whether anything reads a commit's `rev`, `operation`, `collection` or `rkey`: an
+    /// `--operation` filter, or failover's dedupe by identity. Otherwise the scan skips them.
+    private let readsCommitFields: Bool
 
     /// Longest single wait, so a stop request that races a `poll` is still seen promptly.
     private static let maxWait = 0.25
@@ -93,6 +96,7 @@ public final class Tailer {
         filter = EventFilter(config)
         batch = queue.emptyBatch()
         tracker = ResumeTracker(rewindSeconds: config.rewind, tracksIdentities: config.endpoints.count > 1)
+        readsCommitFields = filter.readsOperation || tracker.tracksIdentities
         backoff = Backoff(initial: config.backoffInitial, cap: config.backoffMax)
     }
 
@@ -391,7 +395,7 @@ public final class Tailer {
     private func accept(_ payload: UnsafeRawBufferPointer, inBatch: Bool = false, now: UInt64, endpointIndex: Int) throws {
         stats.eventsReceived &+= 1
         stats.bytesReceived &+= UInt64(payload.count)
-        guard let event = EventScanner.scan(payload) else {
+        guard let event = EventScanner.scan(payload, commitFields: readsCommitFields) else {
             reject("message is not a JSON object (\(payload.count) bytes), skipped")
             return
         }

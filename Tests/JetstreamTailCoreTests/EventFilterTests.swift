@@ -37,6 +37,13 @@ private func passing(_ filter: EventFilter) throws -> [Int] {
         #expect(!EventFilter(kinds: [.commit]).passesEverything)
     }
 
+    @Test func onlyAnOperationFilterReadsTheOperation() {
+        #expect(!EventFilter().readsOperation)
+        #expect(!EventFilter(kinds: [.commit, .identity]).readsOperation)
+        #expect(EventFilter(operations: [.delete]).readsOperation)
+        #expect(EventFilter(kinds: [.commit], operations: [.create]).readsOperation)
+    }
+
     @Test func operationsFilterCommitsAndLetOtherKindsThrough() throws {
         #expect(try passing(EventFilter(operations: [.delete])) == [2, 3, 4, 5, 6])
         #expect(try passing(EventFilter(operations: [.create, .update])) == [0, 1, 3, 4, 5, 6])

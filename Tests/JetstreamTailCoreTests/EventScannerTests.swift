@@ -336,4 +336,31 @@ import Testing
         #expect(try #require(scan(Self.like)).hasLineBreaks == false)
         #expect(scan("{\"did\":\"a\nb\",\"time_us\":1,\"kind\":\"identity\",\"identity\":{}}") == nil)
     }
+
+    /// Without commit fields the fast path reads the same event up to `"commit":{"rev":"` and no
+    /// further: every other field as before, the commit's four nil, and non-commits unchanged.
+    @Test func withoutCommitFieldsReadsEverythingElseTheSame() throws {
+        let lines = try TestData.sharedLines("sample-events.jsonl") + TestData.sharedLines("sample-events-v2-server-subscribe.jsonl")
+        var commits = 0
+        for line in lines {
+            let full = try #require(scan(line))
+            let lean = try #require(line.withUnsafeBytes { EventScanner.scan($0, commitFields: false) })
+            var expected = full
+            if full.kind == .commit {
+                commits += 1
+                expected.rev = nil
+                expected.operation = nil
+                expected.collection = nil
+                expected.rkey = nil
+            }
+            #expect(lean == expected)
+        }
+        #expect(commits >= 3)
+        // An event the fast path does not take is read in full either way.
+        let pretty = "{\n\"did\":\"did:plc:a\",\"time_us\":1,\"kind\":\"commit\",\"commit\":{\"rev\":\"r\",\"operation\":\"create\",\"collection\":\"c\",\"rkey\":\"k\"}}"
+        let lean = try #require(Array(pretty.utf8).withUnsafeBytes { EventScanner.scan($0, commitFields: false) })
+        #expect(lean.operation == .create)
+        // And what is not a JSON object stays refused.
+        #expect(Array("{\"did\":\"did:plc:a\",\"time_us\":1,\"kind\":\"commit\",\"commit\":{\"rev\":\"".utf8).withUnsafeBytes { EventScanner.scan($0, commitFields: false) } == nil)
+    }
 }
