@@ -415,9 +415,16 @@ public final class Tailer {
         // Events left out by --kind/--operation still count as activity and move the resume
         // point (above), but are not written.
         if !filter.passesEverything, !filter.matches(event) { return }
-        if inBatch {
-            batch.commitLine(payload.count, now: now)
-        } else if !batch.append(payload, now: now) {
+        // The batch is `self.batch`, which nothing replaces during the call: borrowed without the
+        // retain and release a class reference held across `memcpy` would otherwise cost.
+        let appended = Unmanaged.passUnretained(batch)._withUnsafeGuaranteedRef { batch in
+            if inBatch {
+                batch.commitLine(payload.count, now: now)
+                return true
+            }
+            return batch.append(payload, now: now)
+        }
+        if !appended {
             // A stop while waiting here leaves this event unwritten though the tracker has it.
             admittedUnwritten = true
             try startBatch(room: payload.count)
@@ -479,8 +486,14 @@ public final class Tailer {
     }
 
     /// Everything `parallel` holds, decoded and taken in order.
+    @inline(__always)
     private func flushCompressed(now: UInt64, endpointIndex: Int) throws {
-        guard let parallel, parallel.isHolding, let decoder else { return }
+        guard let parallel, parallel.isHolding else { return }
+        try flushRuns(parallel, now: now, endpointIndex: endpointIndex)
+    }
+
+    private func flushRuns(_ parallel: ParallelInflater, now: UInt64, endpointIndex: Int) throws {
+        guard let decoder else { return }
         try parallel.flush(decoder: decoder) { try acceptRun($0, now: now, endpointIndex: endpointIndex) }
     }
 
@@ -603,6 +616,7 @@ public final class Tailer {
 
     /// With `--until`: the end point is in the past and the stream has gone quiet, so the backfill
     /// has caught up; or a sequence end point and a quiet stream.
+    @inline(__always)
     private func caughtUp(now: UInt64) -> Bool {
         guard now &- lastEventAt >= Self.caughtUpQuiet else { return false }
         if let until = untilMicros { return WallClock.nowMicroseconds() >= until }
@@ -638,7 +652,14 @@ public final class Tailer {
         progressShown = false
     }
 
+    /// The clock checks are inline: the read loop asks after every message.
+    @inline(__always)
     private func reportStatsIfDue(now: UInt64) {
+        if nextProgress == .max, now < nextStats { return }
+        reportStats(now: now)
+    }
+
+    private func reportStats(now: UInt64) {
         if nextProgress != .max {
             drawProgress(now: now)
             return
