@@ -132,10 +132,15 @@ public final class Tailer {
         let writer = StdoutWriter(queue: queue, fd: outputFD, checkpoint: checkpoint, inline: inline)
         self.writer = writer
         writer.start()
-        let ending = connectLoop()
+        var ending = connectLoop()
         if case .stdoutClosed = ending {} else { publishBatch(final: true) }
         queue.close()
         writer.join()
+        // The last batches can fail after the reader stopped (a full disk, a closed pipe): the run
+        // then ends as it would have had the failure come sooner, never as a quiet success.
+        if case .finished = ending, let failure = queue.writerFailure {
+            ending = failure.isBrokenPipe ? .stdoutClosed : .fatal(failure.description)
+        }
         updateWrittenCount()
         eraseProgress()
         var status: ExitStatus = .success

@@ -139,13 +139,15 @@ def test_a_file_is_written_by_the_reader_itself_and_a_pipe_by_a_writer_thread(je
     assert threads == (1 if output == "file" else 2), f"{threads} threads"
 
 
+@pytest.mark.parametrize("limit", [1, 50])
 @pytest.mark.parametrize("stdout", ["read-only file", "/dev/full"])
-def test_a_stdout_that_cannot_be_written_ends_the_run_with_one_line_and_status_1(jetstream, tail_binary, tmp_path, stdout):
+def test_a_stdout_that_cannot_be_written_ends_the_run_with_one_line_and_status_1(jetstream, tail_binary, tmp_path, stdout, limit):
+    """With --limit 1 the only write comes after the reader has stopped: that failure counts too."""
     server = jetstream("--generate", 50, "--then-hold")
     target = tmp_path / "read-only"
     target.write_bytes(b"")
     with open(target if stdout == "read-only file" else "/dev/full", "rb" if stdout == "read-only file" else "wb") as out:
-        result = subprocess.run([str(tail_binary), "--host", server.url, "--limit", "50", "-q"], stdin=subprocess.DEVNULL,
+        result = subprocess.run([str(tail_binary), "--host", server.url, "--limit", str(limit), "-q"], stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.PIPE, timeout=20)
     message = result.stderr.decode(errors="replace").strip().splitlines()
     assert result.returncode == 1, message
