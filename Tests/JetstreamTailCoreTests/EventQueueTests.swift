@@ -119,42 +119,44 @@ import Glibc
         #expect(q.flushedState.mark?.timeUS == 19)
     }
 
-    @Test func anInlineWriterWritesOnTheCallersThreadAndTracksTheFlushedMark() throws {
-        let path = "/tmp/jt-inline-writer-\(getpid())"
-        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+    /// Runs `body` with a new temporary file opened with `flags`, a queue, and an inline writer on both.
+    private func withInlineWriter(_ name: String, flags: Int32, _ body: (Int32, BatchQueue, StdoutWriter) throws -> Void) throws {
+        let path = "/tmp/jt-\(name)-\(getpid())"
+        let fd = open(path, flags | O_CREAT | O_TRUNC, 0o600)
         try #require(fd >= 0)
         defer { close(fd); unlink(path) }
         let q = BatchQueue(maxEvents: 100, maxBytes: 1 << 20, policy: .block)
-        let w = StdoutWriter(queue: q, fd: fd, inline: true)
-        w.start()  // starts nothing
-        for i in 0..<3 {
-            try w.write(batch(q, ["{\"i\":\(i)}", "{}"], mark: Int64(i)))
-            // Each batch is out before the call returns.
-            #expect(lseek(fd, 0, SEEK_END) == off_t(String((0...i).map { "{\"i\":\($0)}\n{}\n" }.joined()).utf8.count))
+        try body(fd, q, StdoutWriter(queue: q, fd: fd, inline: true))
+    }
+
+    @Test func anInlineWriterWritesOnTheCallersThreadAndTracksTheFlushedMark() throws {
+        try withInlineWriter("inline-writer", flags: O_RDWR) { fd, q, w in
+            w.start()  // starts nothing
+            for i in 0..<3 {
+                try w.write(batch(q, ["{\"i\":\(i)}", "{}"], mark: Int64(i)))
+                // Each batch is out before the call returns.
+                #expect(lseek(fd, 0, SEEK_END) == off_t(String((0...i).map { "{\"i\":\($0)}\n{}\n" }.joined()).utf8.count))
+            }
+            #expect(q.flushedState.events == 6)
+            #expect(q.flushedState.mark?.timeUS == 2)
+            #expect(q.depth.events == 0)
+            q.close()
+            w.join()
         }
-        #expect(q.flushedState.events == 6)
-        #expect(q.flushedState.mark?.timeUS == 2)
-        #expect(q.depth.events == 0)
-        q.close()
-        w.join()
     }
 
     @Test func anInlineWriterThatFailedKeepsFailingWithoutWriting() throws {
         // A read-only descriptor: write(2) fails with EBADF.
-        let path = "/tmp/jt-inline-failure-\(getpid())"
-        let fd = open(path, O_RDONLY | O_CREAT | O_TRUNC, 0o600)
-        try #require(fd >= 0)
-        defer { close(fd); unlink(path) }
-        let q = BatchQueue(maxEvents: 100, maxBytes: 1 << 20, policy: .block)
-        let w = StdoutWriter(queue: q, fd: fd, inline: true)
-        for attempt in 0..<2 {
-            let failure: OutputError? = {
-                do throws(OutputError) { try w.write(batch(q, ["{}"], mark: 1)); return nil } catch { return error }
-            }()
-            #expect(failure?.errno == EBADF, "attempt \(attempt)")
+        try withInlineWriter("inline-failure", flags: O_RDONLY) { _, q, w in
+            for attempt in 0..<2 {
+                let failure: OutputError? = {
+                    do throws(OutputError) { try w.write(batch(q, ["{}"], mark: 1)); return nil } catch { return error }
+                }()
+                #expect(failure?.errno == EBADF, "attempt \(attempt)")
+            }
+            #expect(q.writerFailure?.errno == EBADF)
+            #expect(q.flushedState.events == 0)
         }
-        #expect(q.writerFailure?.errno == EBADF)
-        #expect(q.flushedState.events == 0)
     }
 
     @Test func aClosedPipeStopsTheWriterAndTellsTheReader() throws {
