@@ -335,9 +335,9 @@ public final class BatchQueue: @unchecked Sendable {
 /// queue, never a pong. When stdout is a regular file or /dev/null (`inline`; the tailer also
 /// needs `--on-full block` and no cursor file, whose saves fsync), a write never waits for
 /// another process to read: the reader hands each batch straight to `write(_:)` and no thread is
-/// started. That saves the cross-core hand-off of every batch (about a fifth of the
-/// CPU per event over ws://) and the thread's memory, and changes nothing a user can see under
-/// `--on-full block`, where a writer that falls behind pauses reading either way.
+/// started. That saves the cross-core hand-off of every batch (9–17% of the CPU per event in the
+/// benchmark) and the thread's memory, and changes nothing a user can see under `--on-full
+/// block`, where a writer that falls behind pauses reading either way.
 public final class StdoutWriter: @unchecked Sendable {
     private let queue: BatchQueue
     private let output: OutputWriter

@@ -108,6 +108,11 @@ public final class Tailer {
         case stdoutClosed
         /// Something reconnecting cannot fix; the message is printed.
         case fatal(String)
+
+        /// How a failed write to stdout ends the run: quietly when its reader went away (`| head`).
+        init(_ failure: OutputError) {
+            self = failure.isBrokenPipe ? .stdoutClosed : .fatal(failure.description)
+        }
     }
 
     /// Runs until the limit, a stop request, a closed stdout or a fatal error; returns the exit status.
@@ -139,7 +144,7 @@ public final class Tailer {
         // The last batches can fail after the reader stopped (a full disk, a closed pipe): the run
         // then ends as it would have had the failure come sooner, never as a quiet success.
         if case .finished = ending, let failure = queue.writerFailure {
-            ending = failure.isBrokenPipe ? .stdoutClosed : .fatal(failure.description)
+            ending = Ending(failure)
         }
         updateWrittenCount()
         eraseProgress()
@@ -355,7 +360,7 @@ public final class Tailer {
             try flushCompressed(now: now, endpointIndex: endpointIndex)
             try publishOrThrow()
             if let failure = queue.writerFailure {
-                throw failure.isBrokenPipe ? Ending.stdoutClosed : Ending.fatal(failure.description)
+                throw Ending(failure)
             }
             var wait = Deadline.after(seconds: Self.maxWait)
             if nextStats != .max { wait = wait.earlier(Deadline(nanoseconds: nextStats)) }
@@ -566,7 +571,7 @@ public final class Tailer {
             do {
                 try writer.write(batch)
             } catch {
-                throw error.isBrokenPipe ? Ending.stdoutClosed : Ending.fatal(error.description)
+                throw Ending(error)
             }
             batch = queue.emptyBatch()
             return
@@ -586,7 +591,7 @@ public final class Tailer {
                 reportStatsIfDue(now: MonotonicClock.now())
                 if shouldStop(), !final { throw Ending.finished }
             case .writerStopped(let error):
-                throw error.isBrokenPipe ? Ending.stdoutClosed : Ending.fatal(error.description)
+                throw Ending(error)
             }
         }
     }
