@@ -368,6 +368,18 @@ public final class StdoutWriter: @unchecked Sendable {
     /// later call throws the same error without writing, as a stopped writer thread would.
     public func write(_ batch: Batch) throws(OutputError) {
         if let failure = queue.writerFailure { throw failure }
+        try put(batch)
+    }
+
+    private func run() {
+        while let batch = queue.pop() {
+            do throws(OutputError) { try put(batch) } catch { return }
+        }
+    }
+
+    /// Writes one batch and records it: the checkpoint and the queue's flushed mark, or the
+    /// queue's failure, which the reader then sees.
+    private func put(_ batch: Batch) throws(OutputError) {
         do {
             try output.writeAll(batch.bytes)
         } catch {
@@ -376,18 +388,5 @@ public final class StdoutWriter: @unchecked Sendable {
         }
         checkpoint?.written(events: batch.events, mark: batch.last)
         queue.written(batch)
-    }
-
-    private func run() {
-        while let batch = queue.pop() {
-            do {
-                try output.writeAll(batch.bytes)
-                checkpoint?.written(events: batch.events, mark: batch.last)
-                queue.written(batch)
-            } catch {
-                queue.writerFailed(error, batch: batch)
-                return
-            }
-        }
     }
 }
