@@ -107,7 +107,7 @@ def test_a_text_message_that_is_not_json_is_skipped_and_reported(jetstream, tail
 
 
 @pytest.mark.parametrize("output", ["file", "pipe", "file with a cursor file"])
-def test_a_file_is_written_by_the_reader_itself_and_a_pipe_by_a_writer_thread(jetstream, tail_binary, tmp_path, output):
+def test_a_file_is_written_by_the_reader_itself_and_a_pipe_by_a_writer_thread(jetstream, spawn, tmp_path, output):
     """A regular file never makes a write wait for a reader, so under --on-full block the reader
     writes its batches there itself; a pipe gets the writer thread, and so does a file whose
     cursor file's saves fsync it. The stream is the same."""
@@ -115,26 +115,23 @@ def test_a_file_is_written_by_the_reader_itself_and_a_pipe_by_a_writer_thread(je
     history = event_payloads(*flags)
     server = jetstream(*flags, "--then-hold")
     out_path = tmp_path / "out.jsonl"
-    command = [str(tail_binary), "--host", server.url, "-q"]
+    args = ["--host", server.url, "-q"]
     if output == "file with a cursor file":
-        command += ["--cursor-file", str(tmp_path / "cursor")]
+        args += ["--cursor-file", tmp_path / "cursor"]
     with open(out_path, "wb") as out_file:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   stdout=subprocess.PIPE if output == "pipe" else out_file)
-    try:
-        received = b""
-        deadline = time.monotonic() + 10
-        while received.count(b"\n") < len(history) and process.poll() is None and time.monotonic() < deadline:
-            if output != "pipe":
-                time.sleep(0.05)
-                received = out_path.read_bytes()
-            elif select.select([process.stdout], [], [], 0.2)[0]:
-                received += os.read(process.stdout.fileno(), 1 << 16)
-        threads = len(os.listdir(f"/proc/{process.pid}/task"))
-    finally:
-        process.terminate()
-        rest, stderr = process.communicate(timeout=10)
-    assert process.returncode == 0, stderr.decode(errors="replace")
+        process = spawn(*args, stdout=subprocess.PIPE if output == "pipe" else out_file)
+    received = b""
+    deadline = time.monotonic() + 10
+    while received.count(b"\n") < len(history) and process.poll() is None and time.monotonic() < deadline:
+        if output != "pipe":
+            time.sleep(0.05)
+            received = out_path.read_bytes()
+        elif select.select([process.stdout], [], [], 0.2)[0]:
+            received += os.read(process.stdout.fileno(), 1 << 16)
+    threads = len(os.listdir(f"/proc/{process.pid}/task"))
+    process.terminate()
+    rest, _ = process.communicate(timeout=10)
+    assert process.returncode == 0, process.stderr_bytes().decode(errors="replace")
     assert_same_stream(received + (rest or b""), b"".join(p + b"\n" for p in history))
     assert threads == (1 if output == "file" else 2), f"{threads} threads"
 
