@@ -181,7 +181,9 @@ final class ParallelInflater: @unchecked Sendable {
     /// it goes to the helper first, and the run before it is handed to `take`, decoded.
     func add(_ frame: UnsafeRawBufferPointer, declaredSize size: Int, decoder: ZstdDecoder,
              take: (Run) throws -> Void) rethrows {
-        if !filling.fits(bytes: frame.count, declaredSize: size) {
+        // `filling` is borrowed, not retained and released around each call: only this function
+        // replaces it, and not while the borrow is held.
+        if !Unmanaged.passUnretained(filling)._withUnsafeGuaranteedRef({ $0.fits(bytes: frame.count, declaredSize: size) }) {
             let previous = inFlight
             if let previous { finish(previous, with: decoder) }
             inFlight = filling
@@ -192,7 +194,7 @@ final class ParallelInflater: @unchecked Sendable {
                 try take(previous)
             }
         }
-        filling.add(frame, declaredSize: size)
+        Unmanaged.passUnretained(filling)._withUnsafeGuaranteedRef { $0.add(frame, declaredSize: size) }
     }
 
     /// Hands every frame added so far to `take`, decoded and in order; afterwards nothing is held.

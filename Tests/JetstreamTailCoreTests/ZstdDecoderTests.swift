@@ -188,6 +188,47 @@ private func isCorrupt(_ e: DecompressionError?) -> Bool {
         #expect(decodeError(decoder, frame + frame) == .corrupt(reason: "\(frame.count) bytes after the end of the zstd frame"))
     }
 
+    /// The header is read in Swift; libzstd's own reading of it is the reference. Every descriptor
+    /// byte, with the fields after it holding distinct bytes, and every header cut short.
+    @Test func theFrameHeaderReadsAsLibzstdReadsIt() {
+        // The fields after the descriptor: a small window (so libzstd accepts it), then bytes that
+        // differ from each other, so a misplaced or mis-ordered field shows.
+        let fields: [UInt8] = [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0x0D]
+        var compared = 0
+        for descriptor in 0...255 {
+            let frame: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD, UInt8(descriptor)] + fields
+            for length in 0...frame.count {
+                frame[..<length].withUnsafeBytes { bytes in
+                    let ours = ZstdDecoder.frameHeader(bytes)
+                    let size = ZSTD_getFrameContentSize(bytes.baseAddress, bytes.count)
+                    if size == UInt64.max - 1 {  // ZSTD_CONTENTSIZE_ERROR: an incomplete or unusable header
+                        #expect(ours == nil, "descriptor \(descriptor), \(length) bytes")
+                        return
+                    }
+                    compared += 1
+                    #expect(ours?.contentSize == (size == UInt64.max ? nil : size), "descriptor \(descriptor), \(length) bytes")
+                    #expect(ours?.dictionaryID == ZSTD_getDictID_fromFrame(bytes.baseAddress, bytes.count),
+                            "descriptor \(descriptor), \(length) bytes")
+                }
+            }
+        }
+        // Every descriptor without the reserved bit parses once its header is whole.
+        #expect(compared >= 128)
+    }
+
+    @Test func theDeclaredSizeIsTheHeaders() throws {
+        let event = Array(#"{"did":"did:plc:x","time_us":1,"kind":"identity"}"#.utf8)
+        try compress(event).withUnsafeBytes { #expect(ZstdDecoder.declaredSize($0) == event.count) }
+        // A skippable frame and a header cut short declare nothing.
+        [0x50, 0x2A, 0x4D, 0x18, 0, 0, 0, 0].withUnsafeBytes { #expect(ZstdDecoder.declaredSize($0) == nil) }
+        [0x28, 0xB5, 0x2F, 0xFD, 0xC0, 1, 2].withUnsafeBytes { #expect(ZstdDecoder.declaredSize($0) == nil) }
+        // Eight bytes of size that do not fit an Int.
+        ([0x28, 0xB5, 0x2F, 0xFD, 0xE0] + [UInt8](repeating: 0xFF, count: 8)).withUnsafeBytes {
+            #expect(ZstdDecoder.frameHeader($0)?.contentSize == UInt64.max)
+            #expect(ZstdDecoder.declaredSize($0) == nil)
+        }
+    }
+
     @Test func emptyAndForeignMessagesAreRefused() throws {
         let decoder = try ZstdDecoder(dictionary: try realDictionary())
         #expect(decodeError(decoder, []) == .corrupt(reason: "empty message"))
