@@ -93,21 +93,36 @@ public enum EventScanner {
     /// `"kind":"commit"` and leaves them nil. Nothing else changes; the full check still reads
     /// everything.
     public static func scan(_ bytes: UnsafeRawBufferPointer, commitFields: Bool = true) -> ScannedEvent? {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
-        if memchr(base, 0x0A, bytes.count) != nil {
-            guard var event = validate(bytes) else { return nil }
-            event.hasLineBreaks = true
-            return event
-        }
-        return scanPrefix(bytes, commitFields: commitFields) ?? validate(bytes)
+        var event = ScannedEvent()
+        return scan(bytes, commitFields: commitFields, into: &event) ? event : nil
+    }
+
+    /// `scan` for the hot path: fills `event` (which must start as `ScannedEvent()`) in place and
+    /// says whether the bytes are a JSON object, so no optional copy of the fields is made per event.
+    /// When it returns false, `event` holds nothing useful.
+    @inline(__always)
+    static func scan(_ bytes: UnsafeRawBufferPointer, commitFields: Bool, into event: inout ScannedEvent) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
+        let hasLineBreaks = memchr(base, 0x0A, bytes.count) != nil
+        if !hasLineBreaks, scanPrefix(bytes, commitFields: commitFields, into: &event) { return true }
+        guard let full = validate(bytes) else { return false }
+        event = full
+        event.hasLineBreaks = hasLineBreaks
+        return true
     }
 
     /// The fast path alone: the fields when the event starts in the server's layout and ends in
     /// `}`, otherwise nil.
-    @inline(__always) static func scanPrefix(_ bytes: UnsafeRawBufferPointer, commitFields: Bool = true) -> ScannedEvent? {
-        guard let base = bytes.baseAddress else { return nil }
+    static func scanPrefix(_ bytes: UnsafeRawBufferPointer, commitFields: Bool = true) -> ScannedEvent? {
+        var event = ScannedEvent()
+        return scanPrefix(bytes, commitFields: commitFields, into: &event) ? event : nil
+    }
+
+    @inline(__always)
+    private static func scanPrefix(_ bytes: UnsafeRawBufferPointer, commitFields: Bool, into event: inout ScannedEvent) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
         var prefix = PrefixScanner(p: base, n: bytes.count)
-        return prefix.run(commitFields: commitFields)
+        return prefix.run(commitFields: commitFields, into: &event)
     }
 
     /// The event's fields, or nil when `bytes` is not exactly one JSON object with only whitespace
@@ -129,30 +144,31 @@ private struct PrefixScanner {
     let p: UnsafeRawPointer
     let n: Int
     var i = 0
-    var event = ScannedEvent()
 
     @inline(__always) func byte(_ k: Int) -> UInt8 { p.load(fromByteOffset: k, as: UInt8.self) }
 
-    @inline(__always) mutating func run(commitFields: Bool) -> ScannedEvent? {
-        guard n >= 2, byte(n - 1) == UInt8(ascii: "}"), literal("{\"did\":\"") else { return nil }
+    /// Fills `event` and returns true when the prefix matches; false (with `event` partly filled)
+    /// sends the event to the full scan.
+    @inline(__always) mutating func run(commitFields: Bool, into event: inout ScannedEvent) -> Bool {
+        guard n >= 2, byte(n - 1) == UInt8(ascii: "}"), literal("{\"did\":\"") else { return false }
         guard let did = plainString(), literal("\",\"time_us\":"), let time = integer(),
-              time <= UInt64(Int64.max) else { return nil }
+              time <= UInt64(Int64.max) else { return false }
         event.did = did
         event.timeUS = Int64(time)
         if literal(",\"cursor\":") {
-            guard let cursor = integer() else { return nil }
+            guard let cursor = integer() else { return false }
             event.cursor = cursor
         }
-        guard literal(",\"kind\":\"") else { return nil }
+        guard literal(",\"kind\":\"") else { return false }
         // The common values are matched together with what follows them.
         guard literal("commit\",\"commit\":{\"rev\":\"") else {
-            guard let kind = plainString() else { return nil }
+            guard let kind = plainString() else { return false }
             event.kind = eventKind(p, kind.lowerBound, kind.count)
-            return event.kind == .commit ? nil : event  // a commit laid out otherwise: the full scan
+            return event.kind != .commit  // a commit laid out otherwise: the full scan
         }
         event.kind = .commit
-        if !commitFields { return event }
-        guard let rev = plainString(), literal("\",\"operation\":\"") else { return nil }
+        if !commitFields { return true }
+        guard let rev = plainString(), literal("\",\"operation\":\"") else { return false }
         if literal("create\",\"collection\":\"") {
             event.operation = .create
         } else if literal("delete\",\"collection\":\"") {
@@ -160,15 +176,15 @@ private struct PrefixScanner {
         } else if literal("update\",\"collection\":\"") {
             event.operation = .update
         } else {
-            guard plainString() != nil, literal("\",\"collection\":\"") else { return nil }
+            guard plainString() != nil, literal("\",\"collection\":\"") else { return false }
             event.operation = .other
         }
         guard let collection = plainString(), literal("\",\"rkey\":\""), let rkey = plainString(),
-              i + 1 < n, byte(i + 1) == UInt8(ascii: ",") || byte(i + 1) == UInt8(ascii: "}") else { return nil }
+              i + 1 < n, byte(i + 1) == UInt8(ascii: ",") || byte(i + 1) == UInt8(ascii: "}") else { return false }
         event.rev = rev
         event.collection = collection
         event.rkey = rkey
-        return event
+        return true
     }
 
     /// Whether the bytes at `i` spell `word` (at least 8 bytes long), compared as two possibly
@@ -229,6 +245,17 @@ private struct PrefixScanner {
         let start = i
         var value: UInt64 = 0
         #if _endian(little)
+        // Sixteen digits and then something else, the shape of every `time_us` for centuries to
+        // come: both words checked at once.
+        if i + 17 <= n {
+            let w = p.loadUnaligned(fromByteOffset: i, as: SIMD2<UInt64>.self)
+            let high = SIMD2<UInt64>(repeating: 0xF0F0_F0F0_F0F0_F0F0)
+            let digits = (w & high) | ((w &+ SIMD2(repeating: 0x0606_0606_0606_0606)) & high) &>> 4
+            if digits == SIMD2(repeating: 0x3333_3333_3333_3333), byte(i + 16) &- 0x30 >= 10, byte(i) != UInt8(ascii: "0") {
+                i += 16
+                return Self.eightDigits(w[0]) &* 100_000_000 &+ Self.eightDigits(w[1])
+            }
+        }
         while i + 8 <= n {
             let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             // Every byte 0x30...0x39: its high nibble is 3, and adding 6 does not carry out of it.

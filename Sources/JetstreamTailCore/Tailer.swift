@@ -405,7 +405,8 @@ public final class Tailer {
     private func accept(_ payload: UnsafeRawBufferPointer, inBatch: Bool = false, now: UInt64, endpointIndex: Int) throws {
         stats.eventsReceived &+= 1
         stats.bytesReceived &+= UInt64(payload.count)
-        guard let event = EventScanner.scan(payload, commitFields: readsCommitFields) else {
+        var event = ScannedEvent()
+        guard EventScanner.scan(payload, commitFields: readsCommitFields, into: &event) else {
             reject("message is not a JSON object (\(payload.count) bytes), skipped")
             return
         }

@@ -162,6 +162,19 @@ import Testing
         #expect(event.timeUS == nil)
     }
 
+    /// The prefix path reads a sixteen-digit `time_us` in one step and any other the long way;
+    /// both agree with the full scan, including where the fast path has to give up.
+    @Test(arguments: [
+        "1779719009132431", "9999999999999999", "1000000000000000", "0779719009132431",  // 16 digits
+        "17797190091324310", "177971900913243", "1", "0", "01",                          // others
+        "999999999999999999", "9223372036854775807", "9223372036854775808", "1779719009132431.5",
+    ])
+    func readsTimestampsOfEveryWidthAsTheFullScanDoes(literal: String) {
+        let text = #"{"did":"did:plc:a","time_us":\#(literal),"kind":"identity","identity":{}}"#
+        #expect(scan(text) == validate(text), "\(literal)")
+        if let fast = prefix(text) { #expect(fast == validate(text), "\(literal)") }
+    }
+
     @Test func readsUnsignedCursors() {
         #expect(validate(#"{"cursor":18446744073709551615}"#)?.cursor == .max)
         #expect(validate(#"{"cursor":18446744073709551616}"#)?.cursor == nil)
