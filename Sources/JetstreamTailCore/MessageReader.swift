@@ -187,6 +187,16 @@ public final class MessageReader {
         }
     }
 
+    /// The next message when it is one whole frame of the common kind already in `buffer` (see
+    /// `nextWholeMessage`), for a caller taking everything buffered in one go; nil, consuming
+    /// nothing, when `next` has to take what comes. Its payload stays valid as `next`'s would, so
+    /// several in a row stay valid together until `buffer` is next written.
+    @inline(__always)
+    func nextWhole(from buffer: ReadBuffer) throws(ProtocolError) -> WebSocketEvent? {
+        guard !assemblyHandedOut, pending == nil, messageOpcode == nil else { return nil }
+        return try nextWholeMessage(from: buffer)
+    }
+
     /// The common case, read without building a `FrameHeader`: an unfragmented, unmasked text or
     /// binary message with a 7- or 16-bit length, wholly in `buffer`, within the size limit, and
     /// no fragmented message open. It passes every rule `next` checks, and its text is validated

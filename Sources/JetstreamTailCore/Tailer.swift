@@ -345,7 +345,8 @@ public final class Tailer {
         }
     }
 
-    /// One message, or one wait for the socket, and the checks that follow it.
+    /// One message and the others its read brought in whole, or one wait for the socket, and the
+    /// checks that follow.
     private func pumpOnce(_ connection: WebSocketConnection, endpointIndex: Int, now: inout UInt64, lastPing: inout UInt64,
                           keepaliveNS: UInt64, idleNS: UInt64) throws {
         if shouldStop() {
@@ -370,17 +371,10 @@ public final class Tailer {
             now = max(now, MonotonicClock.now())
         }
         if let incoming {
-            switch incoming {
-            case .binary(let payload):
-                try acceptCompressed(payload, now: now, endpointIndex: endpointIndex)
-            case .text(let payload):
-                // In its place in the stream: after the compressed events before it.
-                try flushCompressed(now: now, endpointIndex: endpointIndex)
-                try accept(payload, now: now, endpointIndex: endpointIndex)
-            case let .closed(code, reason):
-                try flushCompressed(now: now, endpointIndex: endpointIndex)
-                throw ServerClosed(code: code, reason: reason)
-            }
+            try take(incoming, now: now, endpointIndex: endpointIndex)
+            // The rest of the messages this read brought in, in the same turn: the checks below
+            // are per read, not per message (a read holds at most a few hundred events).
+            try connection.takeBuffered { try take($0, now: now, endpointIndex: endpointIndex) }
         }
         if !batch.isEmpty, now &- batch.openedAt >= Self.flushInterval { try publishOrThrow() }
         reportStatsIfDue(now: now)
@@ -395,6 +389,22 @@ public final class Tailer {
             try flushCompressed(now: now, endpointIndex: endpointIndex)
             untilDone = true
             throw Ending.finished
+        }
+    }
+
+    /// One message from the connection, in its place in the stream.
+    @inline(__always)
+    private func take(_ incoming: WebSocketConnection.Incoming, now: UInt64, endpointIndex: Int) throws {
+        switch incoming {
+        case .binary(let payload):
+            try acceptCompressed(payload, now: now, endpointIndex: endpointIndex)
+        case .text(let payload):
+            // In its place in the stream: after the compressed events before it.
+            try flushCompressed(now: now, endpointIndex: endpointIndex)
+            try accept(payload, now: now, endpointIndex: endpointIndex)
+        case let .closed(code, reason):
+            try flushCompressed(now: now, endpointIndex: endpointIndex)
+            throw ServerClosed(code: code, reason: reason)
         }
     }
 

@@ -113,6 +113,30 @@ public final class WebSocketConnection {
     }
 
     /// Sends one complete message (text or binary), masked as a client must.
+    /// Hands `body` each text or binary message that is already buffered whole, in order, and
+    /// stops at the first thing that is not one (a control frame, a fragment, a frame still
+    /// arriving, nothing) without reading the socket: that is left for `next`. A caller that has
+    /// just taken a message from `next` takes the rest of the read this way, one call instead of
+    /// a round through `next` per message. The payloads stay valid until the buffer is next read
+    /// into, as `next`'s do. A protocol error fails the connection as in `next`.
+    @inline(__always)
+    public func takeBuffered(_ body: (Incoming) throws -> Void) throws {
+        while true {
+            let event: WebSocketEvent?
+            do {
+                event = try reader.nextWhole(from: buffer)
+            } catch {
+                fail(error)
+                throw error
+            }
+            switch event {
+            case .text(let payload)?: try body(.text(payload))
+            case .binary(let payload)?: try body(.binary(payload))
+            default: return
+            }
+        }
+    }
+
     public func send(opcode: Opcode, payload: UnsafeRawBufferPointer, deadline: Deadline = .after(seconds: 10)) throws {
         try transport.send(FrameEncoder.encode(opcode: opcode, payload: payload), deadline: deadline)
     }

@@ -65,9 +65,10 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// Feeds `stream` to a reader in pieces of the given sizes the way the connection loop does
 /// (prepareForRead with `contiguousBytesWanted`, write into `writable`, commit, drain), and records
-/// what comes out until the stream ends or the reader throws.
+/// what comes out until the stream ends or the reader throws. `takingBuffered` also takes, after
+/// each message `next` returns, what `nextWhole` hands out, as the tail's read loop does.
 func run(_ stream: [UInt8], splits: [Int]? = nil, maxMessageSize: Int = 1 << 20,
-         capacity: Int = 64) -> (seen: [Seen], error: ProtocolError?, left: Int) {
+         capacity: Int = 64, takingBuffered: Bool = false) -> (seen: [Seen], error: ProtocolError?, left: Int) {
     let reader = MessageReader(maxMessageSize: maxMessageSize)
     let buffer = ReadBuffer(capacity: capacity)
     var seen: [Seen] = []
@@ -82,7 +83,10 @@ func run(_ stream: [UInt8], splits: [Int]? = nil, maxMessageSize: Int = 1 << 20,
         buffer.commit(n)
         offset += n
         do {
-            while let event = try reader.next(from: buffer) { seen.append(Seen(event)) }
+            while let event = try reader.next(from: buffer) {
+                seen.append(Seen(event))
+                while takingBuffered, let whole = try reader.nextWhole(from: buffer) { seen.append(Seen(whole)) }
+            }
         } catch {
             return (seen, error, buffer.count)
         }
@@ -211,8 +215,10 @@ let ascii = Array("Hello".utf8)
             splits.append(n)
             covered += n
         }
-        let result = run(Self.mixedStream.bytes, splits: splits, capacity: Int.random(in: 16...4096, using: &rng))
+        let capacity = Int.random(in: 16...4096, using: &rng)
+        let result = run(Self.mixedStream.bytes, splits: splits, capacity: capacity)
         #expect(result.error == nil)
+        #expect(run(Self.mixedStream.bytes, splits: splits, capacity: capacity, takingBuffered: true).seen == Self.mixedStream.expected)
         #expect(result.seen == Self.mixedStream.expected)
         #expect(result.left == 0)
     }
@@ -226,6 +232,34 @@ let ascii = Array("Hello".utf8)
         #expect(payload.baseAddress == UnsafeRawPointer(buffer.base + 2))
         #expect(payload.count == 5)
         #expect(reader.assemblyCapacity == 0)
+    }
+
+    /// What the read loop takes after a message from `next`: the whole frames already buffered,
+    /// in order, up to the first thing `next` has to handle.
+    @Test func nextWholeTakesBufferedMessagesUpToAControlFrameOrAFragment() throws {
+        let reader = MessageReader(maxMessageSize: 1024)
+        let buffer = ReadBuffer(capacity: 256)
+        let stream = wireFrame(0x1, ascii) + wireFrame(0x2, [1, 2]) + wireFrame(0x1, Array("é".utf8))
+            + wireFrame(0x9, [7]) + wireFrame(0x1, Array("a".utf8), fin: false) + wireFrame(0x0, Array("b".utf8))
+            + wireFrame(0x1, ascii)
+        stream.withUnsafeBytes { buffer.append($0) }
+        var seen: [Seen] = []
+        while let event = try reader.nextWhole(from: buffer) { seen.append(Seen(event)) }
+        #expect(seen == [.text("Hello"), .binary([1, 2]), .text("é")])
+        #expect(try reader.next(from: buffer).map(Seen.init) == .ping([7]))
+        #expect(try reader.nextWhole(from: buffer) == nil)  // a fragment: only `next` assembles
+        #expect(try reader.next(from: buffer).map(Seen.init) == .text("ab"))
+        // The assembled message stays valid: `next` takes back its storage, not `nextWhole`.
+        #expect(try reader.nextWhole(from: buffer) == nil)
+        #expect(try reader.next(from: buffer).map(Seen.init) == .text("Hello"))
+        #expect(try reader.nextWhole(from: buffer) == nil)
+        #expect(buffer.count == 0)
+    }
+
+    @Test func nextWholeRefusesInvalidUTF8AsNextDoes() {
+        let stream = wireFrame(0x1, ascii) + wireFrame(0x1, [0x48, 0xC0, 0x80])
+        #expect(run(stream, takingBuffered: true).error == .invalidUTF8)
+        #expect(run(stream, takingBuffered: true).seen == [.text("Hello")])
     }
 
     @Test func reportsHowManyContiguousBytesTheFrameNeeds() throws {
@@ -427,6 +461,10 @@ let ascii = Array("Hello".utf8)
         #expect(whole.error?.closeCode == violation.closeCode)
         let byteByByte = run(violation.bytes, splits: Array(repeating: 1, count: violation.bytes.count), maxMessageSize: 1024)
         #expect(byteByByte.error == violation.error)
+        // After a message taken the ordinary way, the violation is met by `nextWhole` or passed to `next`.
+        let afterOne = run(wireFrame(0x1, ascii) + violation.bytes, maxMessageSize: 1024, takingBuffered: true)
+        #expect(afterOne.seen == [.text("Hello")] + whole.seen)
+        #expect(afterOne.error == violation.error)
     }
 
     @Test func deliversTheValidMessageBeforeAViolation() {
