@@ -67,6 +67,7 @@ public struct ResumeTracker {
     }
 
     /// True when the event is new and goes to output; false for a duplicate from a replay.
+    @inline(__always)
     public mutating func admit(_ event: ScannedEvent, bytes: UnsafeRawBufferPointer, endpointIndex: Int) -> Bool {
         switch catchUp {
         case .none:
