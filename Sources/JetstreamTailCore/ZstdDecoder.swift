@@ -145,17 +145,20 @@ public final class ZstdDecoder {
         let idAt = singleSegment ? 5 : 6
         guard frame.count >= idAt + idBytes + sizeBytes else { return nil }
         let id = UInt32(truncatingIfNeeded: littleEndian(frame, at: idAt, bytes: idBytes))
-        var size: UInt64? = nil
-        if sizeBytes > 0 {
-            // "When FCS_Field_Size is 2, the offset of 256 is added."
-            size = littleEndian(frame, at: idAt + idBytes, bytes: sizeBytes) &+ (sizeBytes == 2 ? 256 : 0)
-        }
+        guard sizeBytes > 0 else { return FrameHeader(contentSize: nil, dictionaryID: id) }
+        // "When FCS_Field_Size is 2, the offset of 256 is added."
+        let size = littleEndian(frame, at: idAt + idBytes, bytes: sizeBytes) &+ (sizeBytes == 2 ? 256 : 0)
         return FrameHeader(contentSize: size, dictionaryID: id)
     }
 
-    /// The unsigned little-endian number in `bytes` (0...8) bytes at `offset`.
+    /// The unsigned little-endian number in the `bytes` (0...8) bytes at `offset`: one load and a
+    /// mask when eight bytes can be read there, byte by byte near the end of the frame.
     @inline(__always)
     private static func littleEndian(_ frame: UnsafeRawBufferPointer, at offset: Int, bytes: Int) -> UInt64 {
+        if offset + 8 <= frame.count {
+            let word = UInt64(littleEndian: frame.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            return bytes == 8 ? word : word & ((1 << UInt64(bytes * 8)) &- 1)
+        }
         var value: UInt64 = 0
         for k in stride(from: bytes - 1, through: 0, by: -1) {
             value = value << 8 | UInt64(frame[offset + k])
