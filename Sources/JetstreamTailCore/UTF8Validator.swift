@@ -6,10 +6,10 @@
 /// unfinished sequence carries from one `feed` to the next. Feeding each piece as it arrives lets the
 /// reader fail as soon as the prefix can no longer become valid.
 ///
-/// Runs of ASCII are skipped 64 bytes at a time, and a multi-byte character is checked whole: the
-/// range allowed for the byte after its lead is what rejects overlong forms (E0 80..9F, F0 80..8F;
-/// C0 and C1 never lead), UTF-16 surrogates (ED A0..BF) and code points above U+10FFFF (F4 90..BF;
-/// F5..FF never lead). Only a character split between chunks is finished byte by byte, with the
+/// Runs of ASCII are skipped 64 bytes at a time (a run of fewer than eight between characters in
+/// one word), and a multi-byte character is checked whole: the range allowed for the byte after its
+/// lead is what rejects overlong forms (E0 80..9F, F0 80..8F; C0 and C1 never lead), UTF-16
+/// surrogates (ED A0..BF) and code points above U+10FFFF (F4 90..BF; F5..FF never lead). Only a character split between chunks is finished byte by byte, with the
 /// number of continuation bytes still owed and the range the next one must fall in.
 public struct UTF8Validator: Sendable {
     /// Continuation bytes still expected for the sequence in progress (0 at a character boundary).
@@ -76,7 +76,17 @@ public struct UTF8Validator: Sendable {
                 // continuation bytes.
                 let length: Int, first: ClosedRange<UInt8>
                 switch lead {
-                case 0x00...0x7F: continue ascii
+                case 0x00...0x7F:
+                    // A short run of ASCII between characters (a space, punctuation) is stepped over
+                    // here; eight or more go back to the fast path.
+                    if i + 8 <= count {
+                        let highBits = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & 0x8080_8080_8080_8080
+                        if highBits != 0 {
+                            i += highBits.trailingZeroBitCount / 8
+                            continue
+                        }
+                    }
+                    continue ascii
                 case 0xC2...0xDF: length = 2; first = 0x80...0xBF
                 case 0xE0: length = 3; first = 0xA0...0xBF                  // no overlong 3-byte forms
                 case 0xE1...0xEC, 0xEE, 0xEF: length = 3; first = 0x80...0xBF

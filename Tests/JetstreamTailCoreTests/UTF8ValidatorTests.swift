@@ -130,6 +130,27 @@ import Testing
         }
     }
 
+    /// Text in other scripts: characters with short runs of ASCII between them (a space, a comma, a
+    /// word), and now and then a stray byte, so the step over a short run meets every kind of byte
+    /// at every distance.
+    @Test func agreesWithTheStandardLibraryOnTextWithShortASCIIRuns() {
+        var rng = SeededGenerator(seed: 2279)
+        let pieces: [[UInt8]] = ["日本語", "é", "😀", "Ж", " ", ", ", "abc", "x", "\u{10FFFF}"].map { Array($0.utf8) }
+            + [[0x80], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xE3, 0x81], [0xF5]]
+        var validCount = 0
+        for _ in 0..<4000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...40, using: &rng) {
+                let stray = Int.random(in: 0..<60, using: &rng) == 0
+                bytes += stray ? pieces[Int.random(in: 9..<pieces.count, using: &rng)] : pieces[Int.random(in: 0..<9, using: &rng)]
+            }
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            #expect(valid(bytes) == expected, "\(bytes)")
+            if expected { validCount += 1 }
+        }
+        #expect(validCount > 1000)
+    }
+
     /// Every lead byte with every next byte, followed by continuation bytes, inside ASCII on both
     /// sides and at both ends: the whole-character checks agree with the standard library.
     @Test func agreesWithTheStandardLibraryOnEveryTwoBytePrefix() {
