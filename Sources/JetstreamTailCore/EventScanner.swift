@@ -250,8 +250,9 @@ private struct PrefixScanner {
         if i + 17 <= n {
             let w = p.loadUnaligned(fromByteOffset: i, as: SIMD2<UInt64>.self)
             let high = SIMD2<UInt64>(repeating: 0xF0F0_F0F0_F0F0_F0F0)
-            let digits = (w & high) | ((w &+ SIMD2(repeating: 0x0606_0606_0606_0606)) & high) &>> 4
-            if digits == SIMD2(repeating: 0x3333_3333_3333_3333), byte(i + 16) &- 0x30 >= 10, byte(i) != UInt8(ascii: "0") {
+            let off = ((w & high) | ((w &+ SIMD2(repeating: 0x0606_0606_0606_0606)) & high) &>> 4)
+                ^ SIMD2(repeating: 0x3333_3333_3333_3333)
+            if off[0] | off[1] == 0, byte(i + 16) &- 0x30 >= 10, byte(i) != UInt8(ascii: "0") {
                 i += 16
                 return Self.eightDigits(w[0]) &* 100_000_000 &+ Self.eightDigits(w[1])
             }
