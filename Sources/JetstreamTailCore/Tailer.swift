@@ -470,19 +470,26 @@ public final class Tailer {
     /// core it joins `parallel`'s runs, to be taken later in its turn; otherwise, or when its
     /// header declares no usable size, it is decoded here, after whatever the runs still hold.
     private func acceptCompressed(_ frame: UnsafeRawBufferPointer, now: UInt64, endpointIndex: Int) throws {
-        guard let decoder, let inflated else {
+        guard decoder != nil, let inflated else {
             stats.eventsReceived &+= 1
             reject("binary message ignored (compressed events need --compress)")
             return
         }
         let declared = ZstdDecoder.declaredSize(frame)
-        if let parallel {
+        if parallel != nil {
             if let size = declared, size <= config.maxMessageSize, ParallelInflater.Run.takes(bytes: frame.count, declaredSize: size) {
-                try parallel.add(frame, declaredSize: size, decoder: decoder) { try acceptRun($0, now: now, endpointIndex: endpointIndex) }
+                // The common case, once per event: both borrowed from `self`, which holds them for
+                // the whole run, instead of retained and released.
+                try Unmanaged.passUnretained(parallel.unsafelyUnwrapped)._withUnsafeGuaranteedRef { parallel in
+                    try Unmanaged.passUnretained(decoder.unsafelyUnwrapped)._withUnsafeGuaranteedRef { decoder in
+                        try parallel.add(frame, declaredSize: size, decoder: decoder) { try acceptRun($0, now: now, endpointIndex: endpointIndex) }
+                    }
+                }
                 return
             }
             try flushCompressed(now: now, endpointIndex: endpointIndex)
         }
+        guard let decoder else { return }
         stats.compressedBytes &+= UInt64(frame.count)
         // Straight into the batch when the frame declares a size that may be accepted (Jetstream's
         // always do), so the event is not copied again; otherwise into the scratch buffer.
