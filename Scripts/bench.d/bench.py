@@ -126,6 +126,7 @@ class Setup:
     timeout: float
     log_dir: str
     server_args: list = field(default_factory=list)
+    stdout: str = "file"
 
 
 def client_command(client: str, mode: str, url: str, s: Setup) -> list[str]:
@@ -192,14 +193,27 @@ def measure(client: str, mode: str, s: Setup) -> Run:
         report_path = os.path.join(s.out_dir, "runstat.json")
         env = {k: v for k, v in os.environ.items() if not k.startswith("JETSTREAM_TAIL_")}
         with open(output_path, "wb") as output:
+            # --stdout pipe: the client writes into a pipe that `cat` empties into the file, as
+            # into `| jq`; cat's own CPU is not counted, but it competes for the cores.
+            consumer = None
+            if s.stdout == "pipe":
+                consumer = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=output, stderr=client_log)
             process = subprocess.Popen([os.path.join(BIN, "runstat"), report_path] + client_command(client, mode, url, s),
-                                       stdin=subprocess.DEVNULL, stdout=output, stderr=client_log, env=env,
-                                       start_new_session=True)
+                                       stdin=subprocess.DEVNULL, stdout=consumer.stdin if consumer else output,
+                                       stderr=client_log, env=env, start_new_session=True)
+            if consumer:
+                consumer.stdin.close()  # the client holds the pipe's only write end now
             try:
                 process.wait(timeout=s.timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+            if consumer:
+                try:
+                    consumer.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    consumer.kill()
+                    consumer.wait()
         try:
             server.wait(timeout=15)
             report = json.loads(server.stdout.readline() or "{}")
@@ -279,10 +293,11 @@ def fmt(value: float, digits: int = 2) -> str:
     return "–" if value != value else f"{value:.{digits}f}"
 
 
-def print_table(summary: dict, clients: list[str], modes: list[str], meta: dict, rounds: int) -> None:
+def print_table(summary: dict, clients: list[str], modes: list[str], meta: dict, rounds: int, stdout: str) -> None:
     print()
     print(f"{meta['count']:,} events, average {meta['average_json']:.0f} bytes of JSON, "
-          f"{meta['average_zstd']:.0f} bytes zstd-compressed; median of {rounds} round{'s' if rounds != 1 else ''}")
+          f"{meta['average_zstd']:.0f} bytes zstd-compressed; median of {rounds} round{'s' if rounds != 1 else ''}"
+          + ("; stdout a pipe emptied by cat" if stdout == "pipe" else ""))
     print()
     header = "| client | " + " | ".join(f"{MODE_TITLES[m]} events/s" for m in modes) + \
         " | CPU s per 1M events (" + " / ".join(modes) + ") | peak RSS MB (" + " / ".join(modes) + ") |"
@@ -325,6 +340,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=20260525, help="generator seed")
     p.add_argument("--zstd-dict", default=DEFAULT_DICT, help="Jetstream's zstd dictionary (default ../shared/data/jetstream/zstd_dictionary)")
     p.add_argument("--tail", help="jetstream-tail binary to measure (default: the release build, built first)")
+    p.add_argument("--stdout", choices=["file", "pipe"], default="file",
+                   help="each client's stdout: the output file itself (default), or a pipe that cat empties into it")
     p.add_argument("--out-dir", help="where client output goes (default a fresh directory in /dev/shm, else the temp dir)")
     p.add_argument("--timeout", type=float, default=0, help="seconds one run may take (default from N)")
     p.add_argument("--json", metavar="FILE", help="also write every run and the summary as JSON")
@@ -372,7 +389,7 @@ def main(argv: list[str]) -> int:
     try:
         ca, cert, key = make_certificates(scratch)
         setup = Setup(args.events, data, meta, args.zstd_dict, ca, cert, key, tail, scratch,
-                      args.timeout or max(60.0, args.events / 5_000), log_dir, args.server_arg)
+                      args.timeout or max(60.0, args.events / 5_000), log_dir, args.server_arg, args.stdout)
         runs: list[Run] = []
         for round_index in range(args.rounds):
             shift = round_index % len(args.clients)
@@ -391,10 +408,10 @@ def main(argv: list[str]) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
 
     summary = summarise(runs, args.events)
-    print_table(summary, args.clients, args.modes, meta, args.rounds)
+    print_table(summary, args.clients, args.modes, meta, args.rounds, args.stdout)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"meta": meta, "summary": summary, "runs": [run.__dict__ for run in runs]}, f, indent=1)
+            json.dump({"meta": meta, "stdout": args.stdout, "summary": summary, "runs": [run.__dict__ for run in runs]}, f, indent=1)
     failed = [run for run in runs if not run.ok]
     if failed:
         print(f"\n{len(failed)} of {len(runs)} runs failed:")
