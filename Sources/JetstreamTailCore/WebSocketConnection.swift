@@ -77,14 +77,7 @@ public final class WebSocketConnection {
     public func next(deadline: Deadline) throws -> Incoming? {
         var readOnce = false
         while true {
-            let event: WebSocketEvent?
-            do {
-                event = try reader.next(from: buffer)
-            } catch {
-                fail(error)
-                throw error
-            }
-            if let event {
+            if let event = try failingOnViolation({ () throws(ProtocolError) in try reader.next(from: buffer) }) {
                 switch event {
                 case .text(let payload): return .text(payload)
                 case .binary(let payload): return .binary(payload)
@@ -122,18 +115,23 @@ public final class WebSocketConnection {
     @inline(__always)
     public func takeBuffered(_ body: (Incoming) throws -> Void) throws {
         while true {
-            let event: WebSocketEvent?
-            do {
-                event = try reader.nextWhole(from: buffer)
-            } catch {
-                fail(error)
-                throw error
-            }
-            switch event {
+            switch try failingOnViolation({ () throws(ProtocolError) in try reader.nextWhole(from: buffer) }) {
             case .text(let payload)?: try body(.text(payload))
             case .binary(let payload)?: try body(.binary(payload))
             default: return
             }
+        }
+    }
+
+    /// What `read` returns; a protocol error it throws first fails the connection (the matching
+    /// close frame is sent), then goes on to the caller.
+    @inline(__always)
+    private func failingOnViolation(_ read: () throws(ProtocolError) -> WebSocketEvent?) throws -> WebSocketEvent? {
+        do {
+            return try read()
+        } catch {
+            fail(error)
+            throw error
         }
     }
 
