@@ -281,9 +281,10 @@ final class ParallelInflater: @unchecked Sendable {
 /// atomic write makes the line leave the other core's cache; any other field on that line (an
 /// object's reference count, the reader's bookkeeping) would then cost the reader a fetch from the
 /// helper's core every time it touched it. With the counter in `ParallelInflater` itself, next to
-/// the reference count the reader retains and releases per event, `perf` caught runs in which those
-/// releases took 9% of the CPU, where they take 2–3% otherwise. Padding on both sides keeps the counter's line to itself wherever the object
-/// lands (classes lay out their fields in order, after a 16-byte header).
+/// the reference count the reader retained and released per event, `perf` caught runs in which
+/// those releases took 9% of the CPU, where they took 2–3% otherwise. Padding on both sides keeps
+/// the counter's line to itself wherever the object lands (classes lay out their fields in order,
+/// after a 16-byte header).
 final class FrameCounter: @unchecked Sendable {
     private let before: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
     let next = Atomic<Int>(0)

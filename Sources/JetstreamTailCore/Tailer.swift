@@ -489,7 +489,7 @@ public final class Tailer {
             }
             try flushCompressed(now: now, endpointIndex: endpointIndex)
         }
-        guard let decoder else { return }
+        guard let decoder else { return }  // (checked above; bound only now, past the borrowed path)
         stats.compressedBytes &+= UInt64(frame.count)
         // Straight into the batch when the frame declares a size that may be accepted (Jetstream's
         // always do), so the event is not copied again; otherwise into the scratch buffer.

@@ -9,8 +9,9 @@
 /// Runs of ASCII are skipped 64 bytes at a time (a run of fewer than eight between characters in
 /// one word), and a multi-byte character is checked whole: the range allowed for the byte after its
 /// lead is what rejects overlong forms (E0 80..9F, F0 80..8F; C0 and C1 never lead), UTF-16
-/// surrogates (ED A0..BF) and code points above U+10FFFF (F4 90..BF; F5..FF never lead). Only a character split between chunks is finished byte by byte, with the
-/// number of continuation bytes still owed and the range the next one must fall in.
+/// surrogates (ED A0..BF) and code points above U+10FFFF (F4 90..BF; F5..FF never lead). Only a
+/// character split between chunks is finished byte by byte, with the number of continuation bytes
+/// still owed and the range the next one must fall in.
 public struct UTF8Validator: Sendable {
     /// Continuation bytes still expected for the sequence in progress (0 at a character boundary).
     private var owed: UInt8 = 0
