@@ -105,7 +105,6 @@ public final class WebSocketConnection {
         }
     }
 
-    /// Sends one complete message (text or binary), masked as a client must.
     /// Hands `body` each text or binary message that is already buffered whole, in order, and
     /// stops at the first thing that is not one (a control frame, a fragment, a frame still
     /// arriving, nothing) without reading the socket: that is left for `next`. A caller that has
@@ -135,6 +134,7 @@ public final class WebSocketConnection {
         }
     }
 
+    /// Sends one complete message (text or binary), masked as a client must.
     public func send(opcode: Opcode, payload: UnsafeRawBufferPointer, deadline: Deadline = .after(seconds: 10)) throws {
         try transport.send(FrameEncoder.encode(opcode: opcode, payload: payload), deadline: deadline)
     }
