@@ -36,12 +36,13 @@ BIN = os.path.join(WORK, "bin")
 DEFAULT_DICT = os.path.join(os.path.dirname(ROOT), "shared", "data", "jetstream", "zstd_dictionary")
 MODES = ["ws", "wss", "zstd"]
 MODE_TITLES = {"ws": "ws://", "wss": "wss://", "zstd": "wss:// + zstd"}
-CLIENTS = ["jetstream-tail", "go", "python", "c", "floor"]
+CLIENTS = ["jetstream-tail", "go", "python", "c", "c-checked", "floor"]
 CLIENT_TITLES = {
     "jetstream-tail": "jetstream-tail (release)",
     "go": "Go + gorilla/websocket",
     "python": "Python websockets",
     "c": "minimal C reader",
+    "c-checked": "C reader + the tool's checks",
     "floor": "floor: read and discard",
 }
 
@@ -153,8 +154,8 @@ def client_command(client: str, mode: str, url: str, s: Setup) -> list[str]:
         if zstd:
             command += ["--zstd-dict", s.dictionary]
         return command
-    if client == "c":
-        command = [os.path.join(BIN, "creader"), "-n", str(s.count)]
+    if client in ("c", "c-checked"):
+        command = [os.path.join(BIN, "creader"), "-n", str(s.count)] + (["--check"] if client == "c-checked" else [])
         if tls:
             command += ["--cacert", s.ca]
         if zstd:
@@ -315,7 +316,7 @@ def print_table(summary: dict, clients: list[str], modes: list[str], meta: dict,
                         for m in modes)
     print(f"benchmark server CPU s per 1M events ({' / '.join(modes)}), median over all runs: {server}")
     tail = summary.get("jetstream-tail", {})
-    for peer, what in (("go", "Go"), ("c", "the C reader")):
+    for peer, what in (("go", "Go"), ("c", "the C reader"), ("c-checked", "the checked C reader")):
         if peer not in summary or not tail:
             continue
         ratios = []

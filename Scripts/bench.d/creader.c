@@ -1,8 +1,8 @@
 /*
  * creader: the benchmark's yardsticks in C, over plain TCP or OpenSSL.
  *
- *   creader [--cacert PEM] [--zstd-dict FILE] -n N URL      parse frames, write lines
- *   creader [--cacert PEM] --discard BYTES URL              read and discard (the floor)
+ *   creader [--cacert PEM] [--zstd-dict FILE] [--check] -n N URL   parse frames, write lines
+ *   creader [--cacert PEM] --discard BYTES URL                      read and discard (the floor)
  *
  * As a reader it is the least a correct-enough client can do: one read buffer, server frames
  * parsed in place, every text or binary message's payload (zstd-decoded straight into the
@@ -11,6 +11,14 @@
  * frame. It checks no UTF-8 and handles no fragmentation or control frames but close: the
  * benchmark server sends none. As the floor it only reads BYTES after the upgrade and throws
  * them away, which is what receiving the stream costs on this machine.
+ *
+ * With --check it also makes, on every message, the checks jetstream-tail cannot skip, written
+ * the same way jetstream-tail makes them: the message is valid UTF-8 (RFC 6455 section 8.1 for a
+ * text message; jetstream-tail checks a decompressed one too), it holds no raw line break (an
+ * event is one line), and its time_us, the resume cursor, is read from the prefix the server
+ * writes. It exits with an error on anything else. What it adds to the minimal reader's cost is
+ * what those checks cost a C program: the part of jetstream-tail's cost no implementation of it
+ * avoids.
  *
  * URL is ws://127.0.0.1:PORT/PATH or wss://...; only IPv4 literals are accepted.
  */
@@ -28,6 +36,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <emmintrin.h>
 #include <zstd.h>
 
 #define READ_CHUNK (256 * 1024)
@@ -66,6 +75,75 @@ static void send_all(const char *data, size_t length) {
         data += n;
         length -= (size_t)n;
     }
+}
+
+/* --check: RFC 3629 UTF-8, 64 bytes at a time while all ASCII; past the last 64-byte step the
+ * final 64 bytes are tried at once, then words, then each multi-byte character whole, a short
+ * run of ASCII between characters stepped over a word at a time. The same steps as
+ * jetstream-tail's UTF8Validator. */
+static int any_high_bit(const uint8_t *p) {
+    __m128i a = _mm_loadu_si128((const __m128i *)p), b = _mm_loadu_si128((const __m128i *)(p + 16));
+    __m128i c = _mm_loadu_si128((const __m128i *)(p + 32)), d = _mm_loadu_si128((const __m128i *)(p + 48));
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))) != 0;
+}
+
+static uint64_t high_bits(const uint8_t *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w & 0x8080808080808080ull;
+}
+
+static int valid_utf8(const uint8_t *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        while (i + 64 <= n && !any_high_bit(p + i)) i += 64;
+        if (i < n && n - i < 64 && n >= 64 && !any_high_bit(p + n - 64)) return 1;
+        for (; i + 8 <= n; i += 8) {
+            uint64_t h = high_bits(p + i);
+            if (h) { i += (size_t)__builtin_ctzll(h) / 8; break; }
+        }
+        while (i < n && p[i] < 0x80) i++;
+        while (i < n) {
+            uint8_t lead = p[i], low = 0x80, high = 0xBF;
+            size_t length;
+            if (lead < 0x80) {
+                uint64_t h = i + 8 <= n ? high_bits(p + i) : 0;
+                if (!h) break;                             /* eight or more ASCII: the fast steps */
+                i += (size_t)__builtin_ctzll(h) / 8;
+                continue;
+            }
+            if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+            else if (lead == 0xE0) { length = 3; low = 0xA0; }
+            else if (lead == 0xED) { length = 3; high = 0x9F; }
+            else if (lead >= 0xE1 && lead <= 0xEF) length = 3;
+            else if (lead == 0xF0) { length = 4; low = 0x90; }
+            else if (lead == 0xF4) { length = 4; high = 0x8F; }
+            else if (lead >= 0xF1 && lead <= 0xF3) length = 4;
+            else return 0;
+            if (n - i < length || p[i + 1] < low || p[i + 1] > high) return 0;
+            if (length >= 3 && (p[i + 2] & 0xC0) != 0x80) return 0;
+            if (length == 4 && (p[i + 3] & 0xC0) != 0x80) return 0;
+            i += length;
+        }
+    }
+    return 1;
+}
+
+static long long checked_time_sum;
+
+/* --check on one message, where it lies in the output buffer. */
+static void check_message(const uint8_t *p, size_t n) {
+    if (!valid_utf8(p, n)) die("a message is not valid UTF-8");
+    if (memchr(p, '\n', n)) die("a message holds a line break");
+    static const char did[] = "{\"did\":\"", time_us[] = "\",\"time_us\":";
+    if (n < 8 || p[n - 1] != '}' || memcmp(p, did, 8) != 0) die("a message does not start with did");
+    const uint8_t *q = memchr(p + 8, '"', n - 8);
+    if (!q || (size_t)(p + n - q) < sizeof time_us || memcmp(q, time_us, sizeof time_us - 1) != 0)
+        die("a message has no time_us after its did");
+    q += sizeof time_us - 1;
+    long long t = 0;
+    for (; *q >= '0' && *q <= '9'; q++) t = t * 10 + (*q - '0');  /* stops at the final '}' at worst */
+    checked_time_sum += t;
 }
 
 static uint8_t *out;
@@ -127,13 +205,15 @@ static void connect_to(const char *url, const char *cacert) {
 int main(int argc, char **argv) {
     const char *cacert = NULL, *dict_path = NULL, *url = NULL;
     long long limit = 0, discard = -1;
+    int check = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--cacert") && i + 1 < argc) cacert = argv[++i];
         else if (!strcmp(argv[i], "--zstd-dict") && i + 1 < argc) dict_path = argv[++i];
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) limit = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--check")) check = 1;
         else if (!strcmp(argv[i], "--discard") && i + 1 < argc) discard = atoll(argv[++i]);
         else if (argv[i][0] != '-' && !url) url = argv[i];
-        else { fprintf(stderr, "usage: creader [--cacert PEM] [--zstd-dict FILE] (-n N | --discard BYTES) URL\n"); return 2; }
+        else { fprintf(stderr, "usage: creader [--cacert PEM] [--zstd-dict FILE] [--check] (-n N | --discard BYTES) URL\n"); return 2; }
     }
     if (!url) { fprintf(stderr, "creader: no URL\n"); return 2; }
 
@@ -221,11 +301,13 @@ int main(int argc, char **argv) {
                 if (OUT_SIZE - out_used < size + 1) flush_out();
                 size_t n = ZSTD_decompress_usingDDict(dctx, out + out_used, OUT_SIZE - out_used, payload, length, ddict);
                 if (ZSTD_isError(n)) die(ZSTD_getErrorName(n));
+                if (check) check_message(out + out_used, n);
                 out_used += n;
             } else {
                 if (length + 1 > OUT_SIZE - out_used) flush_out();
                 if (length + 1 > OUT_SIZE) die("message larger than the output buffer");
                 memcpy(out + out_used, payload, length);
+                if (check) check_message(out + out_used, length);
                 out_used += length;
             }
             out[out_used++] = '\n';
