@@ -6,7 +6,7 @@
 /// unfinished sequence carries from one `feed` to the next. Feeding each piece as it arrives lets the
 /// reader fail as soon as the prefix can no longer become valid.
 ///
-/// Runs of ASCII are skipped 64 bytes at a time (a run of fewer than eight between characters in
+/// Runs of ASCII are skipped 128 bytes at a time (a run of fewer than eight between characters in
 /// one word), and a multi-byte character is checked whole: the range allowed for the byte after its
 /// lead is what rejects overlong forms (E0 80..9F, F0 80..8F; C0 and C1 never lead), UTF-16
 /// surrogates (ED A0..BF) and code points above U+10FFFF (F4 90..BF; F5..FF never lead). Only a
@@ -37,27 +37,18 @@ public struct UTF8Validator: Sendable {
             if owed > 0 { return true }
         }
         ascii: while i < count {
-            // ASCII fast path: 64 bytes at a time (in 16-byte vectors) while none has its high
-            // bit set, then whole words, then single bytes.
-            while i + 64 <= count {
-                let a = base.loadUnaligned(fromByteOffset: i, as: SIMD2<UInt64>.self)
-                let b = base.loadUnaligned(fromByteOffset: i + 16, as: SIMD2<UInt64>.self)
-                let c = base.loadUnaligned(fromByteOffset: i + 32, as: SIMD2<UInt64>.self)
-                let d = base.loadUnaligned(fromByteOffset: i + 48, as: SIMD2<UInt64>.self)
-                let any = (a | b) | (c | d)
-                if (any[0] | any[1]) & 0x8080_8080_8080_8080 != 0 { break }
-                i += 64
+            // ASCII fast path: 128 bytes at a time, then 64 (in 16-byte vectors) while none has its
+            // high bit set, then whole words, then single bytes.
+            while i <= count &- 128 {
+                if Self.hasHighBit(Self.or64(base + i) | Self.or64(base + (i &+ 64))) { break }
+                i &+= 128
             }
+            if i <= count &- 64, !Self.anyHighBit(base + i) { i &+= 64 }
             // Fewer than 64 bytes left: when the last 64 of the chunk (some already checked, as
             // ASCII or as whole characters) are all ASCII, the chunk is done in one step instead
             // of word by word; otherwise on as usual.
             if count - i < 64, count >= 64, i < count {
-                let a = base.loadUnaligned(fromByteOffset: count - 64, as: SIMD2<UInt64>.self)
-                let b = base.loadUnaligned(fromByteOffset: count - 48, as: SIMD2<UInt64>.self)
-                let c = base.loadUnaligned(fromByteOffset: count - 32, as: SIMD2<UInt64>.self)
-                let d = base.loadUnaligned(fromByteOffset: count - 16, as: SIMD2<UInt64>.self)
-                let any = (a | b) | (c | d)
-                if (any[0] | any[1]) & 0x8080_8080_8080_8080 == 0 { return true }
+                if !Self.anyHighBit(base + count - 64) { return true }
             }
             while i + 8 <= count {
                 let highBits = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & 0x8080_8080_8080_8080
@@ -117,6 +108,23 @@ public struct UTF8Validator: Sendable {
         }
         return true
     }
+
+    /// Whether any of the 64 bytes at `p` has its high bit set (is not ASCII).
+    @inline(__always)
+    private static func anyHighBit(_ p: UnsafeRawPointer) -> Bool { hasHighBit(or64(p)) }
+
+    /// The 64 bytes at `p` ORed together into one 16-byte vector.
+    @inline(__always)
+    private static func or64(_ p: UnsafeRawPointer) -> SIMD2<UInt64> {
+        let a = p.loadUnaligned(fromByteOffset: 0, as: SIMD2<UInt64>.self)
+        let b = p.loadUnaligned(fromByteOffset: 16, as: SIMD2<UInt64>.self)
+        let c = p.loadUnaligned(fromByteOffset: 32, as: SIMD2<UInt64>.self)
+        let d = p.loadUnaligned(fromByteOffset: 48, as: SIMD2<UInt64>.self)
+        return (a | b) | (c | d)
+    }
+
+    @inline(__always)
+    private static func hasHighBit(_ v: SIMD2<UInt64>) -> Bool { (v[0] | v[1]) & 0x8080_8080_8080_8080 != 0 }
 
     /// Checks the continuation bytes still owed, one at a time, from `i` until they are paid or the
     /// chunk ends; false at one out of range.

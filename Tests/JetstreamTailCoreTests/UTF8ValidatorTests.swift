@@ -82,14 +82,17 @@ import Testing
     }
 
     @Test func findsANonASCIIByteAtAnyPositionOfALongASCIIRun() {
-        // Long enough for the 64-byte, the 8-byte and the single-byte steps.
-        for position in 0..<150 {
-            var bytes = [UInt8](repeating: 0x61, count: 150)
-            bytes[position] = 0xFF
-            #expect(!valid(bytes), "0xFF at \(position)")
-            bytes[position] = 0xC3
-            if position + 1 < bytes.count { bytes[position + 1] = 0xA9 }
-            #expect(valid(bytes) == (position + 1 < bytes.count), "é at \(position)")
+        // Lengths for the 128-byte, 64-byte, last-64, 8-byte and single-byte steps, alone and after
+        // one another.
+        for length in [63, 64, 100, 127, 128, 150, 191, 192, 300] {
+            for position in 0..<length {
+                var bytes = [UInt8](repeating: 0x61, count: length)
+                bytes[position] = 0xFF
+                #expect(!valid(bytes), "0xFF at \(position) of \(length)")
+                bytes[position] = 0xC3
+                if position + 1 < length { bytes[position + 1] = 0xA9 }
+                #expect(valid(bytes) == (position + 1 < length), "é at \(position) of \(length)")
+            }
         }
     }
 
