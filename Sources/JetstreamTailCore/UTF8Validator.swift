@@ -26,7 +26,12 @@ public struct UTF8Validator: Sendable {
     public var isAtBoundary: Bool { owed == 0 && !failed }
 
     /// Validates the next chunk. Returns false as soon as the stream is invalid, and from then on.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Bool { check(bytes) }
+
+    /// `feed`'s work, inlined into `isValid`, where a validator that starts fresh and ends there
+    /// keeps its state in registers and the checks of an unfinished character fold away.
+    @inline(__always)
+    private mutating func check(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard !failed else { return false }
         guard let base = bytes.baseAddress else { return true }
         let count = bytes.count
@@ -148,6 +153,6 @@ public struct UTF8Validator: Sendable {
     /// Whether `bytes` on their own are complete, valid UTF-8.
     public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var validator = UTF8Validator()
-        return validator.feed(bytes) && validator.isAtBoundary
+        return validator.check(bytes) && validator.isAtBoundary
     }
 }
