@@ -69,33 +69,41 @@ public struct ResumeTracker {
     /// True when the event is new and goes to output; false for a duplicate from a replay.
     @inline(__always)
     public mutating func admit(_ event: ScannedEvent, bytes: UnsafeRawBufferPointer, endpointIndex: Int) -> Bool {
+        admit(timeUS: event.timeUS, cursor: event.cursor, identity: EventIdentity.hash(event, bytes: bytes),
+              endpointIndex: endpointIndex)
+    }
+
+    /// `admit` from the fields it reads; `identity` is computed only when identities are compared
+    /// or kept.
+    @inline(__always)
+    mutating func admit(timeUS: Int64?, cursor: UInt64?, identity: @autoclosure () -> UInt64, endpointIndex: Int) -> Bool {
         switch catchUp {
         case .none:
             break
         case .time(let after):
-            if let t = event.timeUS {
+            if let t = timeUS {
                 if t <= after { return false }
                 catchUp = .none
             }
         case .sequence(let after):
-            if let seq = event.cursor {
+            if let seq = cursor {
                 if seq <= after { return false }
                 catchUp = .none
-            } else if let t = event.timeUS, let lastTime = last?.timeUS {
+            } else if let t = timeUS, let lastTime = last?.timeUS {
                 if t <= lastTime { return false }
                 catchUp = .none
             }
         case .identity(let until):
-            if let t = event.timeUS, t > until {
+            if let t = timeUS, t > until {
                 catchUp = .none
                 seen.removeAll(keepingCapacity: false)
-            } else if seen.contains(EventIdentity.hash(event, bytes: bytes)) {
+            } else if seen.contains(identity()) {
                 return false
             }
         }
-        if let t = event.timeUS {
-            last = ResumeMark(timeUS: t, sequence: event.cursor, endpointIndex: endpointIndex)
-            if tracksIdentities { recent.append(timeUS: t, identity: EventIdentity.hash(event, bytes: bytes)) }
+        if let t = timeUS {
+            last = ResumeMark(timeUS: t, sequence: cursor, endpointIndex: endpointIndex)
+            if tracksIdentities { recent.append(timeUS: t, identity: identity()) }
         }
         return true
     }

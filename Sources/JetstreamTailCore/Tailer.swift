@@ -422,7 +422,8 @@ public final class Tailer {
         }
         if let until = untilMicros, let t = event.timeUS, t >= until { untilDone = true; throw Ending.finished }
         if let until = untilSequence, let seq = event.cursor, seq >= until { untilDone = true; throw Ending.finished }
-        guard tracker.admit(event, bytes: payload, endpointIndex: endpointIndex) else {
+        guard tracker.admit(timeUS: event.timeUS, cursor: event.cursor, identity: EventIdentity.hash(event, bytes: payload),
+                            endpointIndex: endpointIndex) else {
             stats.duplicates &+= 1
             return
         }
