@@ -128,6 +128,7 @@ public struct UTF8Validator: Sendable {
         return (a | b) | (c | d)
     }
 
+    /// Whether any byte of `v` has its high bit set.
     @inline(__always)
     private static func hasHighBit(_ v: SIMD2<UInt64>) -> Bool { (v[0] | v[1]) & 0x8080_8080_8080_8080 != 0 }
 
