@@ -318,6 +318,25 @@ import Testing
         #expect(scan(text) == validate(text))
     }
 
+    @Test func readsADidOfEveryLengthAroundTheLikelyOne() throws {
+        // The prefix tries 32 bytes first (a did:plc:); a shorter string can put its own closing
+        // quote, or one of the keys after it, at that offset, and an escape can sit anywhere.
+        for length in 0...40 {
+            let plain = "{\"did\":\"" + String(repeating: "a", count: length) + "\",\"time_us\":1,\"kind\":\"identity\",\"identity\":{}}"
+            #expect(try #require(prefix(plain)).did == 8..<(8 + length), "length \(length)")
+            #expect(scan(plain) == validate(plain))
+            for special in ["\\\"", "\\\\", "\\n"] where length >= 1 {
+                for offset in 0..<length {
+                    var did = String(repeating: "a", count: length)
+                    did.replaceSubrange(did.index(did.startIndex, offsetBy: offset)..<did.index(did.startIndex, offsetBy: offset + 1), with: special)
+                    let text = "{\"did\":\"" + did + "\",\"time_us\":1,\"kind\":\"identity\",\"identity\":{}}"
+                    #expect(prefix(text) == nil, "\(special) at \(offset) of \(length)")
+                    #expect(scan(text) == validate(text))
+                }
+            }
+        }
+    }
+
     @Test func agreesWithTheFullScanOnEveryTruncationOfTheSamples() throws {
         let lines = try TestData.sharedLines("sample-events.jsonl") + TestData.sharedLines("sample-events-v2-server-subscribe.jsonl")
         for line in lines {
