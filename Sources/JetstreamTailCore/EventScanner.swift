@@ -155,11 +155,12 @@ private struct PrefixScanner {
               time <= UInt64(Int64.max) else { return false }
         event.did = did
         event.timeUS = Int64(time)
-        if literal(",\"cursor\":") {
-            guard let cursor = integer() else { return false }
+        // `kind` comes next from a v1 server, `cursor` and then `kind` from a v2 one.
+        if !literal(",\"kind\":\"") {
+            guard literal(",\"cursor\":"), let cursor = integer() else { return false }
             event.cursor = cursor
+            guard literal(",\"kind\":\"") else { return false }
         }
-        guard literal(",\"kind\":\"") else { return false }
         // The common values are matched together with what follows them.
         guard literal("commit\",\"commit\":{\"rev\":\"") else {
             guard let kind = plainString() else { return false }
