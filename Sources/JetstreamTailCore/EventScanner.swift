@@ -211,14 +211,8 @@ private struct PrefixScanner {
     /// it is a quote or a backslash, that is the string, read in one step.
     @inline(__always) mutating func didString() -> Range<Int>? {
         if n - i > 32, byte(i + 32) == UInt8(ascii: "\"") {
-            let ones = SIMD2<UInt64>(repeating: 0x0101_0101_0101_0101)
-            let quotes = SIMD2<UInt64>(repeating: 0x2222_2222_2222_2222)
-            let backslashes = SIMD2<UInt64>(repeating: 0x5C5C_5C5C_5C5C_5C5C)
-            let a = p.loadUnaligned(fromByteOffset: i, as: SIMD2<UInt64>.self)
-            let b = p.loadUnaligned(fromByteOffset: i + 16, as: SIMD2<UInt64>.self)
-            let qa = a ^ quotes, ba = a ^ backslashes, qb = b ^ quotes, bb = b ^ backslashes
-            let found = ((qa &- ones) & ~qa | (ba &- ones) & ~ba | (qb &- ones) & ~qb | (bb &- ones) & ~bb)
-                & SIMD2<UInt64>(repeating: 0x8080_8080_8080_8080)
+            let found = Self.quotesAndBackslashes(p.loadUnaligned(fromByteOffset: i, as: SIMD2<UInt64>.self))
+                | Self.quotesAndBackslashes(p.loadUnaligned(fromByteOffset: i + 16, as: SIMD2<UInt64>.self))
             if found[0] | found[1] == 0 {
                 let start = i
                 i += 32
@@ -234,15 +228,9 @@ private struct PrefixScanner {
     /// would matter to the output, has already sent the event to the full scan.)
     @inline(__always) mutating func plainString() -> Range<Int>? {
         let start = i
-        // Sixteen bytes at a time: the classic SWAR zero-byte test in both halves of a vector.
-        let ones = SIMD2<UInt64>(repeating: 0x0101_0101_0101_0101)
-        let highs = SIMD2<UInt64>(repeating: 0x8080_8080_8080_8080)
-        let quotes = SIMD2<UInt64>(repeating: 0x2222_2222_2222_2222)
-        let backslashes = SIMD2<UInt64>(repeating: 0x5C5C_5C5C_5C5C_5C5C)
+        // Sixteen bytes at a time.
         while i + 16 <= n {
-            let w = p.loadUnaligned(fromByteOffset: i, as: SIMD2<UInt64>.self)
-            let quote = w ^ quotes, backslash = w ^ backslashes
-            let found = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & highs
+            let found = Self.quotesAndBackslashes(p.loadUnaligned(fromByteOffset: i, as: SIMD2<UInt64>.self))
             if found[0] | found[1] != 0 {
                 #if _endian(little)
                 // The lowest flagged byte is always a real match (borrows only run upward).
@@ -259,6 +247,16 @@ private struct PrefixScanner {
             i += 1
         }
         return nil
+    }
+
+    /// The high bit of each byte of `w` that is a quote or a backslash, and possibly of bytes above
+    /// one: the classic SWAR zero-byte test, in both halves of a vector. So zero means neither is
+    /// there, and the lowest flagged byte is always a real one (borrows only run upward).
+    @inline(__always) static func quotesAndBackslashes(_ w: SIMD2<UInt64>) -> SIMD2<UInt64> {
+        let ones = SIMD2<UInt64>(repeating: 0x0101_0101_0101_0101)
+        let quote = w ^ SIMD2(repeating: 0x2222_2222_2222_2222)
+        let backslash = w ^ SIMD2(repeating: 0x5C5C_5C5C_5C5C_5C5C)
+        return ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & SIMD2(repeating: 0x8080_8080_8080_8080)
     }
 
     /// A non-negative JSON integer of at most 18 digits (so it cannot overflow), which must be
