@@ -82,7 +82,10 @@ public enum EventScanner {
     /// (`PrefixScanner`); of the rest, only the final `}` is checked. An event of any other shape —
     /// whitespace, another key order, escapes in those strings, a number that is not a plain
     /// integer — goes through `validate` instead, so the fields never differ from a full scan's,
-    /// except when a key repeats after the prefix.
+    /// with two exceptions that no server layout produces: a field the fast path reads that
+    /// appears (again) after the prefix — a repeated key, a `cursor` after `kind` — is seen only
+    /// by the full scan, and the commit's fields are read only when the kind is `commit` (the full
+    /// scan reads a `commit` object whatever the kind; the tail uses them for commits alone).
     ///
     /// An event is written out as one line, so a line break (`\n`) anywhere sends it through
     /// `validate` too; `hasLineBreaks` then tells the writer to turn those breaks — whitespace
