@@ -52,7 +52,7 @@ def main() -> None:
         compress = events.compressor(f.read())
 
     seeds: dict[str, list[bytes]] = {name: [] for name in
-                                     ("utf8", "scan", "frames", "handshake", "close", "zstd", "cursor")}
+                                     ("utf8", "scan", "frames", "handshake", "close", "zstd", "cursor", "args")}
     seeds["utf8"] += corpus + ["héllo wörld ✓ 𝄞 日本語".encode(), b"\xed\x9f\xbf", b"\xf4\x8f\xbf\xbf"]
     seeds["scan"] += corpus + [b'{"did":"x","time_us":1,"kind":"commit"}', b" {\n} "]
     for i, event in enumerate(corpus[:16]):
@@ -80,6 +80,16 @@ def main() -> None:
         b"1764000000000000", b"2026-11-22T10:00:00.123456+05:30", b"-1d12h", b"-90s", b"seq:469083",
         b"live", b"now", b"1999-12-31T23:59:60Z",
     ]
+    seeds["args"] += [b"\0".join(a) for a in (
+        [b"--collection", b"app.bsky.feed.post", b"-n", b"10"],
+        [b"--cursor", b"-15m", b"--until", b"now", b"--cursor-file", b"cursor", b"-q"],
+        [b"--host", b"us-east", b"--host", b"wss://[::1]:6008/subscribe", b"--compress"],
+        [b"-c", b"app.bsky.*", b"--kind", b"commit", b"--operation", b"delete", b"--did", b"-"],
+        [b"--buffer-bytes", b"4MiB", b"--on-full", b"drop", b"--max-lag", b"30s", b"--backoff", b"1s"],
+        [b"--completions", b"zsh"], [b"--version"], [b"--help"],
+    )]
+    seeds["args"] += [b"--did\0-\x02did:plc:z72i7hdynmk6r22z27h6tvur\n# a comment\n",
+                      b"-n\0005\x01host=ws://localhost:6008\ncollection=app.bsky.feed.like,app.bsky.feed.post\n"]
     for name, items in seeds.items():
         directory = os.path.join(out, name)
         os.makedirs(directory, exist_ok=True)

@@ -23,7 +23,7 @@ public struct Diagnostics: Sendable {
     public func note(_ message: String) { if !quiet { emit(message) } }
 
     fileprivate func emit(_ message: String) {
-        var line = "jetstream-tail: " + message.replacing("\n", with: " ")
+        var line = "jetstream-tail: " + Self.oneLine(message)
         line.append("\n")
         line.withUTF8 { buf in
             var offset = 0
@@ -36,6 +36,35 @@ public struct Diagnostics: Sendable {
 }
 
 extension Diagnostics {
+    /// `message` as one line that a terminal shows as text: line breaks become spaces, and any
+    /// other control character — which a server's close reason or a value the user typed may hold
+    /// — is written as an escape (see `escapingControls`), so nothing in a message can move the
+    /// cursor, clear the line or start an escape sequence.
+    static func oneLine(_ message: String) -> String {
+        guard message.unicodeScalars.contains(where: isControl) else { return message }
+        return escapingControls(message.replacing("\r\n", with: " ").replacing("\n", with: " "))
+    }
+
+    /// C0 controls but tab, DEL, and C1 controls (U+0080–U+009F, which include the 8-bit CSI).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return (v < 0x20 && v != 0x09) || (0x7F...0x9F).contains(v)
+    }
+
+    /// `text` with each control character written as `\n`, `\r` or `\u{1b}`.
+    static func escapingControls(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case _ where isControl(scalar): out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     /// A usage error: the message, then the hint line (as jq and GNU tools do).
     public func usage(_ message: String) {
         emit(message)

@@ -35,10 +35,21 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
     /// A value read from an environment variable (`JETSTREAM_TAIL_…`) is wrong; the variable is named.
     indirect case inEnvironment(String, UsageError)
 
+    /// `text` with its control characters written as escapes (`Diagnostics.escapingControls`).
+    static func shown(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: Diagnostics.isControl) else { return text }
+        return Diagnostics.escapingControls(text)
+    }
+
     /// The second line printed after a usage error, as jq and GNU tools do.
     public static let hint = "Try 'jetstream-tail --help' for more information."
 
-    public var description: String {
+    /// The message, with anything the user typed that holds a control character (a line break
+    /// pasted into a value, an escape sequence; it may be quoted by the reason too) written as
+    /// escapes, so the message stays one line of text and shows exactly what was wrong.
+    public var description: String { Self.shown(text) }
+
+    private var text: String {
         switch self {
         case let .unknownOption(option, suggestion):
             return "unknown option '\(option)'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
@@ -68,9 +79,9 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
         case let .conflicts(option, other):
             return "'\(option)' cannot be combined with '\(other)', which replaces it"
         case let .inList(name, line, error):
-            return "\(name == "-" ? "standard input" : name):\(line): \(error.description)"
+            return "\(name == "-" ? "standard input" : name):\(line): \(error.text)"
         case let .inEnvironment(variable, error):
-            return "\(variable): \(error.description)"
+            return "\(variable): \(error.text)"
         }
     }
 }

@@ -27,6 +27,26 @@ import Testing
         #expect(error.description == expected)
     }
 
+    /// A value can hold anything the shell passes: a pasted line break, a CR, an escape sequence,
+    /// a C1 control. The message shows them as escapes, wherever they appear in it (the value, a
+    /// reason that quotes it, a list's name), and stays one line a terminal prints as text.
+    @Test(arguments: [
+        (UsageError.invalidValue("did:plc:a\ndid:plc:b", option: "--did", reason: "bad"),
+         #"invalid value 'did:plc:a\ndid:plc:b' for '--did': bad"#),
+        (.unknownOption("--col\r\nlection", suggestion: nil), #"unknown option '--col\r\nlection'"#),
+        (.unexpectedArgument("\u{1B}[2J", suggestion: nil), #"unexpected argument '\u{1b}[2J': jetstream-tail takes options only"#),
+        (.invalidValue("a\u{9B}31m", option: "--host", reason: "'a\u{9B}31m' is not a host name"),
+         #"invalid value 'a\u{9b}31m' for '--host': 'a\u{9b}31m' is not a host name"#),
+        (.inList("my\nlist", line: 2, .invalidValue("x\u{0}", option: "--did", reason: "bad")),
+         #"my\nlist:2: invalid value 'x\u{0}' for '--did': bad"#),
+        (.inEnvironment("JETSTREAM_TAIL_HOST", .invalidValue("h\u{7F}", option: "--host", reason: "bad")),
+         #"JETSTREAM_TAIL_HOST: invalid value 'h\u{7f}' for '--host': bad"#),
+        (.invalidValue("tab\tand café ✓", option: "--handle", reason: "bad"), "invalid value 'tab\tand café ✓' for '--handle': bad"),
+    ] as [(UsageError, String)])
+    func controlCharactersAreShownAsEscapes(_ error: UsageError, _ expected: String) {
+        #expect(error.description == expected)
+    }
+
     @Test func theHintPointsToHelp() {
         #expect(UsageError.hint == "Try 'jetstream-tail --help' for more information.")
     }

@@ -30,6 +30,8 @@ enum FuzzTarget: String, CaseIterable {
     case zstd
     /// What a user or a cursor file supplies: `SavedCursor.parse`, `CursorSpec.parse`, `RFC3339`.
     case cursor
+    /// The command line: `Arguments.parse` on any arguments, environment and standard input.
+    case args
 }
 
 nonisolated(unsafe) private var selected = FuzzTarget.utf8
@@ -68,6 +70,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case .close: fuzzClose(input)
     case .zstd: fuzzZstd(input)
     case .cursor: fuzzCursor(input)
+    case .args: fuzzArguments(input)
     }
     return 0
 }
@@ -198,6 +201,36 @@ private func fuzzCursor(_ input: UnsafeRawBufferPointer) {
     if let t = try? RFC3339.parse(text) {
         let formatted = RFC3339.format(micros: t)
         require((try? RFC3339.parse(formatted)) == t, "\(formatted) does not read back as \(t)")
+    }
+}
+
+private func fuzzArguments(_ input: UnsafeRawBufferPointer) {
+    // Arguments separated by NUL; after a byte 0x01, `NAME=VALUE` lines for the environment; after
+    // a byte 0x02, standard input (for `--did -`). `@FILE` would read the machine's files, so an
+    // argument that names one is left out.
+    let parts = input.split(separator: 0x02, maxSplits: 1, omittingEmptySubsequences: false)
+    let stdin = parts.count > 1 ? Array(parts[1]) : []
+    let head = parts[0].split(separator: 0x01, maxSplits: 1, omittingEmptySubsequences: false)
+    let args = head[0].split(separator: 0, omittingEmptySubsequences: false)
+        .map { String(decoding: $0, as: UTF8.self) }
+        .filter { !$0.contains("@") }
+    var environment: [String: String] = [:]
+    if head.count > 1 {
+        for line in head[1].split(separator: UInt8(ascii: "\n")) {
+            let text = String(decoding: line, as: UTF8.self)
+            guard let equals = text.firstIndex(of: "="), !text[equals...].contains("@") else { continue }
+            environment["JETSTREAM_TAIL_" + text[..<equals].uppercased()] = String(text[text.index(after: equals)...])
+        }
+    }
+    do {
+        _ = try Arguments.parse(args, nowMicros: 1_764_000_000_000_000, lookup: { environment[$0] },
+                                standardInput: { _ in stdin })
+    } catch {
+        // "A clear one-line error naming what was wrong": one line, nothing a terminal would act on.
+        let text = error.description
+        require(!text.isEmpty, "an empty usage error")
+        require(!text.unicodeScalars.contains(where: Diagnostics.isControl),
+                "a usage error with a control character: \(text.debugDescription)")
     }
 }
 
