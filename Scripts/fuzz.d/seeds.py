@@ -52,7 +52,7 @@ def main() -> None:
         compress = events.compressor(f.read())
 
     seeds: dict[str, list[bytes]] = {name: [] for name in
-                                     ("utf8", "scan", "frames", "handshake", "close", "zstd", "cursor", "args")}
+                                     ("utf8", "scan", "frames", "handshake", "close", "zstd", "cursor", "args", "resolver")}
     seeds["utf8"] += corpus + ["héllo wörld ✓ 𝄞 日本語".encode(), b"\xed\x9f\xbf", b"\xf4\x8f\xbf\xbf"]
     seeds["scan"] += corpus + [b'{"did":"x","time_us":1,"kind":"commit"}', b" {\n} "]
     for i, event in enumerate(corpus[:16]):
@@ -90,6 +90,11 @@ def main() -> None:
     )]
     seeds["args"] += [b"--did\0-\x02did:plc:z72i7hdynmk6r22z27h6tvur\n# a comment\n",
                       b"-n\0005\x01host=ws://localhost:6008\ncollection=app.bsky.feed.like,app.bsky.feed.post\n"]
+    # The resolver target: the first byte picks the status (200, 400, 404, 500, 302), the rest is the body.
+    seeds["resolver"] += [b"\0" + b'{"did":"did:plc:z72i7hdynmk6r22z27h6tvur"}',
+                          b"\1" + b'{"error":"InvalidRequest","message":"Unable to resolve handle"}',
+                          b"\0" + b'{ "x": [1, {"y": "\\ud83d\\ude00"}], "did" : "did:web:example.com" }',
+                          b"\3" + b"<html>Internal Server Error</html>"]
     for name, items in seeds.items():
         directory = os.path.join(out, name)
         os.makedirs(directory, exist_ok=True)

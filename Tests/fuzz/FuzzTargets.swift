@@ -32,6 +32,8 @@ enum FuzzTarget: String, CaseIterable {
     case cursor
     /// The command line: `Arguments.parse` on any arguments, environment and standard input.
     case args
+    /// `--handle`: `HandleResolver.resolve` on any answer (status and body) from the resolver.
+    case resolver
 }
 
 nonisolated(unsafe) private var selected = FuzzTarget.utf8
@@ -71,6 +73,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case .zstd: fuzzZstd(input)
     case .cursor: fuzzCursor(input)
     case .args: fuzzArguments(input)
+    case .resolver: fuzzResolver(input)
     }
     return 0
 }
@@ -234,7 +237,28 @@ private func fuzzArguments(_ input: UnsafeRawBufferPointer) {
     }
 }
 
+private func fuzzResolver(_ input: UnsafeRawBufferPointer) {
+    guard let first = input.first else { return }
+    let statuses = [200, 400, 404, 500, 302]
+    let getter = ScriptedGetter(status: statuses[Int(first) % statuses.count], body: Array(input.dropFirst()))
+    do {
+        let did = try HandleResolver(getter: getter).resolve("alice.example.com")
+        require((try? IdentifierSyntax.validateDID(did)) != nil, "resolved to an invalid DID: \(did.debugDescription)")
+    } catch {
+        require(!error.description.isEmpty, "an empty resolver error")
+        require(!Diagnostics.oneLine(error.description).unicodeScalars.contains(where: Diagnostics.isControl),
+                "a resolver error that reaches the terminal with a control character")
+    }
+}
+
 // MARK: - Helpers
+
+/// A resolver that gives one scripted answer.
+private struct ScriptedGetter: HTTPGetter {
+    let status: Int
+    let body: [UInt8]
+    func get(url: String, accept: String) throws -> (status: Int, body: [UInt8]) { (status, body) }
+}
 
 /// Stops the run with `message`; libFuzzer saves the input as a crash.
 private func require(_ condition: Bool, _ message: @autoclosure () -> String) {
