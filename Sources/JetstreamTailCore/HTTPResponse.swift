@@ -117,7 +117,9 @@ struct HTTPResponseHead {
             if sizeField.last == UInt8(ascii: "\r") { sizeField = sizeField.dropLast() }
             if let semicolon = sizeField.firstIndex(of: UInt8(ascii: ";")) { sizeField = sizeField[..<semicolon] }
             let sizeText = text(trimmed(sizeField))
-            guard !sizeText.isEmpty, sizeText.utf8.count <= 15, let size = Int(sizeText, radix: 16) else { return nil }
+            // chunk-size is 1*HEXDIG: no sign, which `Int(_:radix:)` would take ("-5" is not a size).
+            guard !sizeText.isEmpty, sizeText.utf8.count <= 15, sizeText.utf8.allSatisfy(Self.isHexDigit),
+                  let size = Int(sizeText, radix: 16) else { return nil }
             i = lf + 1
             if size == 0 { return (body, true) }
             let available = min(size, raw.endIndex - i)
@@ -175,6 +177,10 @@ struct HTTPResponseHead {
     }
 
     /// `tchar` from RFC 9110 §5.6.2.
+    private static func isHexDigit(_ c: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(c | 0x20)
+    }
+
     private static func isTokenCharacter(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

@@ -97,4 +97,11 @@ import Testing
         #expect(HTTPResponseHead.dechunk(bytes("<html>\r\n")[...], limit: 512) == nil)
         #expect(HTTPResponseHead.dechunk(bytes("3\r\nabcX\r\n")[...], limit: 512) == nil)
     }
+
+    /// A chunk size is hex digits alone. `Int(_:radix:)` also takes a sign, and a size of -5 from a
+    /// hostile server once made a range that ended before it began (found by `Scripts/fuzz`).
+    @Test(arguments: ["-5", "+5", "-0", " -1", "0x5", "5 5", "g"])
+    func refusesChunkSizesThatAreNotHexDigits(_ size: String) {
+        #expect(HTTPResponseHead.dechunk(bytes("\(size)\r\nslow down\r\n0\r\n\r\n")[...], limit: 512) == nil)
+    }
 }
