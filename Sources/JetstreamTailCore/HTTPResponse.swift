@@ -176,11 +176,12 @@ struct HTTPResponseHead {
         if bytes.contains(UInt8(ascii: "\r")) { throw .malformedResponse("bare CR in the response head") }
     }
 
-    /// `tchar` from RFC 9110 §5.6.2.
+    /// `HEXDIG` from RFC 5234, either case.
     private static func isHexDigit(_ c: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(c | 0x20)
     }
 
+    /// `tchar` from RFC 9110 §5.6.2.
     private static func isTokenCharacter(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
