@@ -1,12 +1,13 @@
-// Coverage-guided fuzz targets for everything that reads bytes a server or a file controls.
+// Coverage-guided fuzz targets for everything that reads bytes a server, a file or a user controls.
 //
 // Not part of the Swift package: `Scripts/fuzz` compiles this file together with the sources of
 // JetstreamTailCore into one module, under libFuzzer and AddressSanitizer, so the targets reach
 // internal API and every out-of-bounds read or write stops the run. It picks the target with the
 // environment variable JT_FUZZ_TARGET. Each target checks more than "no crash": the fast paths
 // are compared with an independent reading of the same bytes (the standard library's UTF-8
-// decoder, the full JSON scan, libzstd's own header parser, the same stream delivered whole).
-// A broken property aborts, which libFuzzer reports with the input that did it.
+// decoder, the full JSON scan, libzstd's own header parser, the same stream delivered whole),
+// what is written is read back, and errors must stay one line of plain text. A broken property
+// aborts, which libFuzzer reports with the input that did it.
 
 #if canImport(Glibc)
 import Glibc
