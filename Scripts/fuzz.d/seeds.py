@@ -52,7 +52,7 @@ def main() -> None:
         compress = events.compressor(f.read())
 
     seeds: dict[str, list[bytes]] = {name: [] for name in
-                                     ("utf8", "scan", "frames", "handshake", "close", "zstd", "cursor", "args", "resolver")}
+                                     ("utf8", "scan", "frames", "handshake", "close", "zstd", "cursor", "args", "resolver", "tail")}
     seeds["utf8"] += corpus + ["héllo wörld ✓ 𝄞 日本語".encode(), b"\xed\x9f\xbf", b"\xf4\x8f\xbf\xbf"]
     seeds["scan"] += corpus + [b'{"did":"x","time_us":1,"kind":"commit"}', b" {\n} "]
     for i, event in enumerate(corpus[:16]):
@@ -95,6 +95,13 @@ def main() -> None:
                           b"\1" + b'{"error":"InvalidRequest","message":"Unable to resolve handle"}',
                           b"\0" + b'{ "x": [1, {"y": "\\ud83d\\ude00"}], "did" : "did:web:example.com" }',
                           b"\3" + b"<html>Internal Server Error</html>"]
+    # The tail target: a flags byte (1: --compress, 2: stdout through the writer thread), then what
+    # the server sends after its 101.
+    text_stream = b"".join(frame(1, event) for event in corpus[:24]) + frame(8, b"\x03\xe8")
+    zstd_stream = b"".join(frame(2, compress.compress(event)) for event in corpus[:40]) + frame(8, b"\x03\xe8")
+    seeds["tail"] += [b"\0" + text_stream, b"\2" + text_stream, b"\1" + zstd_stream, b"\3" + zstd_stream,
+                      b"\0" + frame(1, corpus[0][:40], fin=False) + frame(9, b"") + frame(0, corpus[0][40:]),
+                      b"\1" + frame(1, corpus[1]) + frame(2, compress.compress(corpus[2]))]
     for name, items in seeds.items():
         directory = os.path.join(out, name)
         os.makedirs(directory, exist_ok=True)

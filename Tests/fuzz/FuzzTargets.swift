@@ -35,10 +35,15 @@ enum FuzzTarget: String, CaseIterable {
     case args
     /// `--handle`: `HandleResolver.resolve` on any answer (status and body) from the resolver.
     case resolver
+    /// The whole tail (`Tailer.run`) against a loopback server that answers the upgrade and then
+    /// sends the input: framing, the scan, resume tracking, batches, the writer, decompression on
+    /// two threads. What reaches stdout must be lines of UTF-8 that the scan accepts.
+    case tail
 }
 
 nonisolated(unsafe) private var selected = FuzzTarget.utf8
 nonisolated(unsafe) private var zstdDecoder: ZstdDecoder?
+nonisolated(unsafe) private var dictionaryPath = ""
 
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzInitialize(_ argc: UnsafeMutablePointer<Int32>,
@@ -49,11 +54,12 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<Int32>,
         exit(2)
     }
     selected = target
-    if target == .zstd {
+    if target == .zstd || target == .tail {
         guard let path = getenv("JT_FUZZ_ZSTD_DICT").map({ String(cString: $0) }), let dictionary = readWholeFile(path) else {
             fputs("jetstream-tail-fuzz: the zstd target needs JT_FUZZ_ZSTD_DICT, the dictionary file\n", stderr)
             exit(2)
         }
+        dictionaryPath = path
         do { zstdDecoder = try ZstdDecoder(dictionary: dictionary) } catch {
             fputs("jetstream-tail-fuzz: \(error)\n", stderr)
             exit(2)
@@ -75,6 +81,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case .cursor: fuzzCursor(input)
     case .args: fuzzArguments(input)
     case .resolver: fuzzResolver(input)
+    case .tail: fuzzTail(input)
     }
     return 0
 }
@@ -252,7 +259,103 @@ private func fuzzResolver(_ input: UnsafeRawBufferPointer) {
     }
 }
 
+private func fuzzTail(_ input: UnsafeRawBufferPointer) {
+    guard let flags = input.first else { return }
+    // Flags: bit 0 asks for compressed events, bit 1 sends stdout to /dev/null (not a regular file,
+    // so a writer thread writes it) instead of a file the reader writes itself.
+    let compressed = flags & 1 != 0, throughWriter = flags & 2 != 0
+    let server = OneShotServer(sending: Array(input.dropFirst()))
+    var arguments = ["--host", "ws://127.0.0.1:\(server.port)", "--max-reconnects", "0", "-q", "--stats-interval", "0",
+                     "--idle-timeout", "5", "--connect-timeout", "5"]
+    if compressed { arguments += ["--compress", "--zstd-dict", dictionaryPath] }
+    guard case let .run(config)? = try? Arguments.parse(arguments, nowMicros: 1_764_000_000_000_000, lookup: { _ in nil }) else {
+        require(false, "the tail's own arguments were refused")
+        return
+    }
+    var template = Array("/tmp/jetstream-tail-fuzz-XXXXXX".utf8CString)
+    let file = throughWriter ? open("/dev/null", O_WRONLY) : mkstemp(&template)
+    let quiet = open("/dev/null", O_WRONLY)
+    defer {
+        close(file)
+        close(quiet)
+        if !throughWriter { unlink(template) }
+    }
+    let status = Tailer(config: config, diagnostics: Diagnostics(quiet: true, fd: quiet), outputFD: file) { false }.run()
+    server.finish()
+    require(status == .success || status == .failure, "the tail ended with \(status)")
+    guard !throughWriter else { return }
+    // Every line written is one event the scan accepts, valid UTF-8, with no line break inside.
+    let written = readWholeFile(String(cString: template)) ?? []
+    require(written.isEmpty || written.last == 0x0A, "the output does not end with a line break")
+    for line in written.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
+        let bytes = Array(line)
+        require(String(validating: bytes, as: UTF8.self) != nil, "a line that is not UTF-8")
+        // The least the tail's scan accepts: it reads the commit's fields only for filters.
+        bytes.withUnsafeBytes {
+            require(EventScanner.scan($0, commitFields: false) != nil,
+                    "a line the scan refuses: \(String(decoding: bytes, as: UTF8.self).debugDescription)")
+        }
+    }
+}
+
 // MARK: - Helpers
+
+/// A WebSocket server for one connection on a loopback port: it reads the upgrade request,
+/// answers 101 with the right `Sec-WebSocket-Accept`, sends `bytes`, shuts down its side and
+/// reads until the client closes (so the client sees the end of the stream, not a reset).
+private final class OneShotServer: @unchecked Sendable {
+    let port: Int
+    private let listener: Int32
+    private var thread = PosixThread()
+
+    init(sending bytes: [UInt8]) {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.listener = listener
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        require(bound && listen(listener, 1) == 0, "the fuzz server cannot listen")
+        port = Int(UInt16(bigEndian: address.sin_port))
+        thread.start("fuzz server") {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return }
+            defer { close(connection) }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var request: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while !request.suffix(4).elementsEqual("\r\n\r\n".utf8) {
+                let n = read(connection, &chunk, chunk.count)
+                if n <= 0 { return }
+                request += chunk[..<n]
+            }
+            let text = String(decoding: request, as: UTF8.self)
+            let keyLine = text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("sec-websocket-key:") } ?? ""
+            let key = String(keyLine.dropFirst("sec-websocket-key:".count)).trimmingBlanks()
+            let answer = Array(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: \(Handshake.acceptValue(forKey: String(key)))\r\n\r\n").utf8) + bytes
+            var sent = 0
+            while sent < answer.count {
+                let n = answer[sent...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if n <= 0 { break }
+                sent += n
+            }
+            shutdown(connection, Int32(SHUT_WR))
+            while read(connection, &chunk, chunk.count) > 0 {}
+        }
+    }
+
+    /// Waits for the connection to end and stops listening.
+    func finish() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        thread.join()
+        close(listener)
+    }
+}
 
 /// A resolver that gives one scripted answer.
 private struct ScriptedGetter: HTTPGetter {
