@@ -663,6 +663,10 @@ class FakeJetstream:
     def reject(self, connection: Any, status: int, body: str, retry_after: str | None = None, fault: str | None = None) -> Any:
         self.journal.log("rejected", conn=connection.number, status=status, body=body, retry_after=retry_after, fault=fault)
         response = connection.respond(status, body)
+        if self.args.chunked:
+            response.body = body.replace("\\r", "\r").replace("\\n", "\n").encode()
+            del response.headers["Content-Length"]
+            response.headers["Transfer-Encoding"] = "chunked"
         if retry_after is not None:
             response.headers["Retry-After"] = retry_after
         return response
@@ -1049,6 +1053,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "repeatable. Injected messages are not recorded")
     g.add_argument("--status", type=int, help="refuse every upgrade with this HTTP status")
     g.add_argument("--body", default="", help="plain-text body for --status")
+    g.add_argument("--chunked", action="store_true",
+                   help="send the --status refusal with Transfer-Encoding: chunked and --body as its framing, "
+                        "verbatim (\\r and \\n in --body stand for CR and LF), to test how a client reads chunked bodies")
     g.add_argument("--stall-handshake", action="store_true", help="accept TCP and TLS, never answer the HTTP upgrade")
     g = p.add_argument_group("records")
     g.add_argument("--record", metavar="FILE", help="append each sent message + newline")

@@ -23,6 +23,23 @@ def test_a_refused_upgrade_prints_the_status_and_the_servers_reason(jetstream, t
     assert len(server.entries("rejected")) == 1, "a 400 is final: no retry"
 
 
+@pytest.mark.parametrize("framing, shown", [
+    ("5\\r\\nslow \\r\\n4\\r\\ndown\\r\\n0\\r\\n\\r\\n", "slow down"),
+    # A size with a sign is not chunked framing; it once made a negative length that crashed the tool.
+    ("-5\\r\\nslow down\\r\\n0\\r\\n\\r\\n", None),
+])
+def test_a_chunked_refusal_is_read_or_refused_but_never_crashes(jetstream, tail, framing, shown):
+    server = jetstream("--status", 429, "--chunked", "--body", framing)
+    result = tail("--host", server.url, "--max-reconnects", 0, "--limit", 1)
+    stderr = result.stderr.decode(errors="replace")
+    assert result.returncode == 1, stderr
+    assert result.stdout == b""
+    assert "429" in stderr
+    if shown:
+        assert shown in stderr
+    assert all(line.startswith("jetstream-tail: ") for line in stderr.splitlines()), stderr
+
+
 def test_a_refused_subscription_reason_is_passed_through_verbatim(jetstream, tail):
     body = "invalid subscriber options: invalid collection: app.bsky.feed.post"
     server = jetstream("--status", 400, "--body", body)
