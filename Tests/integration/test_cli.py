@@ -65,6 +65,18 @@ def test_usage_errors_exit_2_before_connecting(jetstream, tail, args):
     assert not server.requests(), "a usage error must not connect"
 
 
+def test_a_usage_error_shows_control_characters_as_escapes(tail):
+    # A pasted line break or an escape sequence in a value must not break the message or reach
+    # the terminal: the message is two lines (the error and the hint), with the value escaped.
+    result = tail("--collection", "app.bsky.feed.post\n\x1b[2Japp")
+    assert result.returncode == 2
+    stderr = result.stderr.decode()
+    assert "\x1b" not in stderr
+    error, hint = stderr.splitlines()
+    assert error.startswith("jetstream-tail: invalid value 'app.bsky.feed.post\\n\\u{1b}[2Japp' for '--collection': ")
+    assert hint == "Try 'jetstream-tail --help' for more information."
+
+
 def test_help_goes_to_stdout_and_names_the_flags(tail):
     result = tail("--help")
     assert result.returncode == 0
