@@ -118,7 +118,7 @@ struct HTTPResponseHead {
             if let semicolon = sizeField.firstIndex(of: UInt8(ascii: ";")) { sizeField = sizeField[..<semicolon] }
             let sizeText = text(trimmed(sizeField))
             // chunk-size is 1*HEXDIG: no sign, which `Int(_:radix:)` would take ("-5" is not a size).
-            guard !sizeText.isEmpty, sizeText.utf8.count <= 15, sizeText.utf8.allSatisfy(Self.isHexDigit),
+            guard !sizeText.isEmpty, sizeText.utf8.count <= 15, sizeText.utf8.allSatisfy(\.isASCIIHexDigit),
                   let size = Int(sizeText, radix: 16) else { return nil }
             i = lf + 1
             if size == 0 { return (body, true) }
@@ -176,11 +176,6 @@ struct HTTPResponseHead {
         if bytes.contains(UInt8(ascii: "\r")) { throw .malformedResponse("bare CR in the response head") }
     }
 
-    /// `HEXDIG` from RFC 5234, either case.
-    private static func isHexDigit(_ c: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(c | 0x20)
-    }
-
     /// `tchar` from RFC 9110 §5.6.2.
     private static func isTokenCharacter(_ c: UInt8) -> Bool {
         switch c {
@@ -215,5 +210,12 @@ extension String {
         guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }),
               let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
         return String(scalars[first...last])
+    }
+}
+
+extension UInt8 {
+    /// `HEXDIG` from RFC 5234, either case: what a chunk size or a JSON `\u` escape is made of.
+    var isASCIIHexDigit: Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self | 0x20)
     }
 }

@@ -179,7 +179,9 @@ enum TopLevelStrings {
                 case UInt8(ascii: "r"): out.append(0x0D)
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "u"):
-                    guard i + 4 <= n, let unit = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16) else { return nil }
+                    // Four hex digits, and nothing else `UInt32(_:radix:)` would take (a `+` sign).
+                    guard i + 4 <= n, bytes[i..<i + 4].allSatisfy(\.isASCIIHexDigit),
+                          let unit = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16) else { return nil }
                     i += 4
                     var scalar: UInt32 = unit
                     if (0xD800...0xDBFF).contains(unit) { pendingHigh = unit; continue }

@@ -130,7 +130,8 @@ private func config(dids: [String] = [], handles: [String]) -> StreamConfig {
         #expect(TopLevelStrings.parse(body) == ["did": "did:plc:abc", "m": "a\"b\n🦋"])
     }
 
-    @Test(arguments: ["", "[]", "{", #"{"a"}"#, #"{"a":"b""#, #"{"a":"b"} x"#, "{\"a\":\"\u{01}\"}", #"{"a":"\q"}"#])
+    @Test(arguments: ["", "[]", "{", #"{"a"}"#, #"{"a":"b""#, #"{"a":"b"} x"#, "{\"a\":\"\u{01}\"}", #"{"a":"\q"}"#,
+                      #"{"a":"\u+123"}"#, #"{"a":"\u12"}"#, #"{"a":"\u12g4"}"#])
     func malformedAnswersAreNotRead(_ text: String) {
         #expect(TopLevelStrings.parse(Array(text.utf8)) == nil)
     }
