@@ -45,19 +45,21 @@ extension Diagnostics {
         return escapingControls(message.replacing("\r\n", with: " ").replacing("\n", with: " "))
     }
 
-    /// C0 controls but tab, DEL, and C1 controls (U+0080–U+009F, which include the 8-bit CSI).
+    /// C0 controls, DEL, and C1 controls (U+0080–U+009F, which include the 8-bit CSI).
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        let v = scalar.value
-        return (v < 0x20 && v != 0x09) || (0x7F...0x9F).contains(v)
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
-    /// `text` with each control character written as `\n`, `\r` or `\u{1b}`.
+    /// `text` with each control character written as `\n`, `\r`, `\t` or `\u{1b}`: for text
+    /// that came from outside (a server, the command line) on its way into a message.
     static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar.value {
             case 0x0A: out += "\\n"
             case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
             case _ where isControl(scalar): out += "\\u{" + String(scalar.value, radix: 16) + "}"
             default: out.unicodeScalars.append(scalar)
             }

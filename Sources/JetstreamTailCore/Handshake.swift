@@ -318,16 +318,6 @@ public enum HandshakeError: Error, Equatable, CustomStringConvertible {
         let all = Array(bytes)
         guard let first = all.firstIndex(where: { !isSpace($0) }),
               let last = all.lastIndex(where: { !isSpace($0) }) else { return "" }
-        var out = ""
-        for scalar in String(decoding: all[first...last], as: UTF8.self).unicodeScalars {
-            switch scalar.value {
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0..<0x20, 0x7F...0x9F: out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        return Diagnostics.escapingControls(String(decoding: all[first...last], as: UTF8.self))
     }
 }

@@ -35,19 +35,13 @@ public enum UsageError: Error, Equatable, CustomStringConvertible {
     /// A value read from an environment variable (`JETSTREAM_TAIL_…`) is wrong; the variable is named.
     indirect case inEnvironment(String, UsageError)
 
-    /// `text` with its control characters written as escapes (`Diagnostics.escapingControls`).
-    static func shown(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: Diagnostics.isControl) else { return text }
-        return Diagnostics.escapingControls(text)
-    }
-
     /// The second line printed after a usage error, as jq and GNU tools do.
     public static let hint = "Try 'jetstream-tail --help' for more information."
 
     /// The message, with anything the user typed that holds a control character (a line break
     /// pasted into a value, an escape sequence; it may be quoted by the reason too) written as
     /// escapes, so the message stays one line of text and shows exactly what was wrong.
-    public var description: String { Self.shown(text) }
+    public var description: String { Diagnostics.escapingControls(text) }
 
     private var text: String {
         switch self {

@@ -47,7 +47,7 @@ import Testing
     }
 
     /// A server's close reason or a library's message may hold line breaks and terminal controls:
-    /// line breaks (LF or CRLF) become spaces, every other control an escape, tabs and text stay.
+    /// line breaks (LF or CRLF) become spaces, every other control (a tab too) an escape, text stays.
     @Test(arguments: [
         ("server closed the connection (code 1008: too\nslow)", "server closed the connection (code 1008: too slow)"),
         ("a\r\nb", "a b"),
@@ -55,7 +55,7 @@ import Testing
         ("\u{1B}]0;title\u{07}red", #"\u{1b}]0;title\u{7}red"#),
         ("8-bit CSI \u{9B}2J", #"8-bit CSI \u{9b}2J"#),
         ("nul \u{0} del \u{7F}", #"nul \u{0} del \u{7f}"#),
-        ("tab\tcafé ✓ 日本", "tab\tcafé ✓ 日本"),
+        ("tab\tcafé ✓ 日本", #"tab\tcafé ✓ 日本"#),
     ])
     func controlCharactersNeverReachTheTerminal(_ message: String, _ expected: String) throws {
         #expect(Diagnostics.oneLine(message) == expected)

@@ -41,7 +41,7 @@ import Testing
          #"my\nlist:2: invalid value 'x\u{0}' for '--did': bad"#),
         (.inEnvironment("JETSTREAM_TAIL_HOST", .invalidValue("h\u{7F}", option: "--host", reason: "bad")),
          #"JETSTREAM_TAIL_HOST: invalid value 'h\u{7f}' for '--host': bad"#),
-        (.invalidValue("tab\tand café ✓", option: "--handle", reason: "bad"), "invalid value 'tab\tand café ✓' for '--handle': bad"),
+        (.invalidValue("tab\tand café ✓", option: "--handle", reason: "bad"), #"invalid value 'tab\tand café ✓' for '--handle': bad"#),
     ] as [(UsageError, String)])
     func controlCharactersAreShownAsEscapes(_ error: UsageError, _ expected: String) {
         #expect(error.description == expected)
