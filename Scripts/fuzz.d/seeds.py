@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench.d"))
@@ -29,15 +28,9 @@ LIMIT_125 = bytes([2])
 
 
 def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
-    head = bytes([(0x80 if fin else 0) | opcode])
-    n = len(payload)
-    if n < 126:
-        head += bytes([n])
-    elif n < 65536:
-        head += bytes([126]) + struct.pack(">H", n)
-    else:
-        head += bytes([127]) + struct.pack(">Q", n)
-    return head + payload
+    """A server frame (the benchmark's header), with FIN cleared for a fragment."""
+    head = events.frame_header(opcode, len(payload))
+    return (head if fin else bytes([head[0] & 0x7F]) + head[1:]) + payload
 
 
 def main() -> None:

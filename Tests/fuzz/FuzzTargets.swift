@@ -55,7 +55,7 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<Int32>,
     }
     selected = target
     if target == .zstd || target == .tail {
-        guard let path = getenv("JT_FUZZ_ZSTD_DICT").map({ String(cString: $0) }), let dictionary = readWholeFile(path) else {
+        guard let path = getenv("JT_FUZZ_ZSTD_DICT").map({ String(cString: $0) }), let dictionary = try? FileIO.read(path, limit: 16 << 20) else {
             fputs("jetstream-tail-fuzz: the zstd target needs JT_FUZZ_ZSTD_DICT, the dictionary file\n", stderr)
             exit(2)
         }
@@ -288,7 +288,7 @@ private func fuzzTail(_ input: UnsafeRawBufferPointer) {
     require(status == .success || status == .failure, "the tail ended with \(status)")
     guard !throughWriter else { return }
     // Every line written is one event the scan accepts, valid UTF-8, with no line break inside.
-    let written = readWholeFile(String(cString: template)) ?? []
+    let written = (try? FileIO.read(String(cString: template), limit: 1 << 30)) ?? []
     require(written.isEmpty || written.last == 0x0A, "the output does not end with a line break")
     for line in written.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
         let bytes = Array(line)
@@ -499,17 +499,4 @@ private final class ScriptedTransport: Transport {
         return piece.count
     }
     func close() {}
-}
-
-private func readWholeFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, file)
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    return bytes
 }
