@@ -13,9 +13,15 @@ public protocol Transport: AnyObject {
 
     /// Releases the connection. Safe to call more than once.
     func close()
+
+    /// How large a read buffer suits this transport: the connection's buffer starts at this size.
+    var readBufferSize: Int { get }
 }
 
 extension Transport {
+    /// 256 KiB unless a transport says otherwise: about 500 events a read.
+    public var readBufferSize: Int { 256 * 1024 }
+
     /// Sends a byte array whole.
     public func send(_ bytes: [UInt8], deadline: Deadline) throws(TransportError) {
         let failure: TransportError? = bytes.withUnsafeBytes { raw -> TransportError? in

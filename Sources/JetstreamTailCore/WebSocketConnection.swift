@@ -51,7 +51,7 @@ public final class WebSocketConnection {
         }
         self.endpoint = endpoint
         self.transport = transport
-        self.buffer = ReadBuffer(capacity: 256 * 1024)
+        self.buffer = ReadBuffer(capacity: transport.readBufferSize)
         self.reader = MessageReader(maxMessageSize: options.maxMessageSize)
         leftover.withUnsafeBytes { buffer.append($0) }
     }
