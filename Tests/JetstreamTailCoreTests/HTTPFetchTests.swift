@@ -11,29 +11,17 @@ import Testing
 /// without a connection, so a test that fails early cannot hang.
 private final class CannedServer {
     let port: Int
-    private let listener: Int32
+    private let listening: LoopbackListener
     private var responses: [String]
     private(set) var requests: [String] = []
     private var thread: pthread_t
 
     /// `responses` may use `{PORT}`, replaced by the server's port.
     init(_ responses: [String]) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(bound == 0 && listen(fd, 8) == 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        let listening = try LoopbackListener()
+        let port = listening.port
         self.port = port
-        listener = fd
+        self.listening = listening
         self.responses = responses.map { $0.replacing("{PORT}", with: String(port)) }
         thread = pthread_t()
         let started = pthread_create(&thread, nil, { context in
@@ -46,15 +34,13 @@ private final class CannedServer {
     /// Waits for the server thread; after this, `requests` is complete.
     func finish() -> [String] {
         pthread_join(thread, nil)
-        close(listener)
+        close(listening.fd)
         return requests
     }
 
     private func serve() {
         for response in responses {
-            var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            guard poll(&ready, 1, 5000) == 1 else { return }
-            let connection = accept(listener, nil, nil)
+            let connection = listening.nextConnection()
             guard connection >= 0 else { return }
             var head: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 4096)
