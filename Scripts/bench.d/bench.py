@@ -36,7 +36,7 @@ BIN = os.path.join(WORK, "bin")
 DEFAULT_DICT = os.path.join(os.path.dirname(ROOT), "shared", "data", "jetstream", "zstd_dictionary")
 MODES = ["ws", "wss", "zstd"]
 MODE_TITLES = {"ws": "ws://", "wss": "wss://", "zstd": "wss:// + zstd"}
-CLIENTS = ["jetstream-tail", "go", "python", "c", "c-checked", "floor"]
+CLIENTS = ["jetstream-tail", "go", "python", "c", "c-checked", "floor", "floor-curl"]
 CLIENT_TITLES = {
     "jetstream-tail": "jetstream-tail (release)",
     "go": "Go + gorilla/websocket",
@@ -44,6 +44,7 @@ CLIENT_TITLES = {
     "c": "minimal C reader",
     "c-checked": "C reader + the tool's checks",
     "floor": "floor: read and discard",
+    "floor-curl": "floor through libcurl (wss:// only)",
 }
 
 
@@ -74,6 +75,8 @@ def build(skip_swift: bool) -> None:
                        cwd=ROOT, env=go_env(), check=True)
     subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", os.path.join(BIN, "creader"), os.path.join(HERE, "creader.c"),
                     "-lssl", "-lcrypto", "-lzstd"], check=True)
+    subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", os.path.join(BIN, "curlfloor"), os.path.join(HERE, "curlfloor.c"),
+                    "-lcurl"], check=True)
     subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", os.path.join(BIN, "runstat"), os.path.join(HERE, "runstat.c")], check=True)
 
 
@@ -161,9 +164,9 @@ def client_command(client: str, mode: str, url: str, s: Setup) -> list[str]:
         if zstd:
             command += ["--zstd-dict", s.dictionary]
         return command + [url + "/subscribe"]
-    if client == "floor":
+    if client in ("floor", "floor-curl"):
         frames = s.meta["zstd_frames_bytes" if zstd else "text_frames_bytes"] + 4  # + the close frame
-        command = [os.path.join(BIN, "creader"), "--discard", str(frames)]
+        command = [os.path.join(BIN, "creader" if client == "floor" else "curlfloor"), "--discard", str(frames)]
         if tls:
             command += ["--cacert", s.ca]
         return command + [url + "/subscribe"]
@@ -235,7 +238,7 @@ def measure(client: str, mode: str, s: Setup) -> Run:
         run.problem = f"killed after {s.timeout:.0f} s (see {stem}.client.log)"
     elif stats["status"] != 0:
         run.problem = f"exit status {stats['status']} (see {stem}.client.log)"
-    elif client == "floor":
+    elif client in ("floor", "floor-curl"):
         run.ok = True
     else:
         run.problem = check_output(output_path, s)
@@ -399,6 +402,8 @@ def main(argv: list[str]) -> int:
                 for client in order:
                     if client == "floor" and mode == "zstd":
                         continue  # the compressed bytes are fewer, not a floor for decoding
+                    if client == "floor-curl" and mode != "wss":
+                        continue  # the floor of TLS through libcurl: wss:// alone
                     run = measure(client, mode, setup)
                     runs.append(run)
                     state = "ok" if run.ok else "FAILED: " + run.problem
