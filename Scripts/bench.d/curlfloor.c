@@ -24,14 +24,14 @@ static void die(const char *what, CURLcode rc) {
     exit(1);
 }
 
-/* Waits until the connection's socket is readable (TLS may also hold bytes poll cannot see, so
-   this is called only after curl_easy_recv said CURLE_AGAIN). */
-static void wait_readable(CURL *curl) {
+/* Waits until the connection's socket is ready for `events` (TLS may also hold bytes poll cannot
+   see, so this is called only after libcurl said CURLE_AGAIN). */
+static void wait_for(CURL *curl, short events) {
     curl_socket_t socket = CURL_SOCKET_BAD;
     if (curl_easy_getinfo(curl, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK || socket == CURL_SOCKET_BAD)
         die("no socket", CURLE_OK);
-    struct pollfd ready = {.fd = socket, .events = POLLIN};
-    if (poll(&ready, 1, 60000) != 1) die("timed out waiting for data", CURLE_OK);
+    struct pollfd ready = {.fd = socket, .events = events};
+    if (poll(&ready, 1, 60000) != 1) die("timed out waiting for the socket", CURLE_OK);
 }
 
 /* Up to cap bytes; 0 at the end of the stream. */
@@ -41,7 +41,7 @@ static size_t receive(CURL *curl, char *into, size_t cap) {
         CURLcode rc = curl_easy_recv(curl, into, cap, &got);
         if (rc == CURLE_OK) return got;
         if (rc != CURLE_AGAIN) die("curl_easy_recv", rc);
-        wait_readable(curl);
+        wait_for(curl, POLLIN);
     }
 }
 
@@ -79,7 +79,10 @@ int main(int argc, char **argv) {
     for (size_t sent = 0; sent < (size_t)length;) {
         size_t n = 0;
         rc = curl_easy_send(curl, request + sent, (size_t)length - sent, &n);
-        if (rc == CURLE_AGAIN) continue;
+        if (rc == CURLE_AGAIN) {
+            wait_for(curl, POLLOUT);
+            continue;
+        }
         if (rc) die("curl_easy_send", rc);
         sent += n;
     }
